@@ -1,0 +1,1 @@
+//! SillyTavern macro engine (issue #5).

@@ -1,0 +1,1 @@
+//! Prompt assembly: chat completion and text completion (issue #5).

@@ -1,0 +1,4 @@
+// The list of views, in navigation order. Each view: { path, title, render(ctx) -> Node }.
+import { home } from "./home.js";
+
+export const views = [home];
