@@ -8,6 +8,8 @@
 //! * [`limiter`] — a token-bucket rate limiter per server;
 //! * [`retry`] — exponential backoff with jitter, honouring `Retry-After` when present;
 //! * [`breaker`] — a circuit breaker that tells the caller when to switch to a fallback backend;
+//! * [`http`] and [`st`] — the [`http::Transport`] seam and the SillyTavern API client written
+//!   against it (CSRF, rate limit, retries, typed endpoints), tested here with a scripted fake;
 //! * [`status`] — classification of HTTP outcomes (including SillyTavern's `200 {error}` answers,
 //!   CSRF rejections and integrity conflicts) into stable [`ErrorCode`](crate::ErrorCode)s.
 //!
@@ -15,7 +17,9 @@
 //! behaviour is deterministic under test.
 
 pub mod breaker;
+pub mod http;
 pub mod limiter;
 pub mod retry;
 pub mod sse;
+pub mod st;
 pub mod status;

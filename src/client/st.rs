@@ -1,0 +1,619 @@
+//! The SillyTavern API client, written once against [`Transport`].
+//!
+//! What every call gets: the CSRF token (fetched once, sent as `X-CSRF-Token` on every POST,
+//! refreshed and retried once when the server rejects it), a token-bucket rate limit, bounded
+//! retries with backoff on transient failures (only for requests that are safe to repeat), and
+//! SillyTavern's error shapes turned into typed errors (`200 {error}` bodies included).
+
+use std::cell::RefCell;
+
+use serde_json::{json, Value};
+
+use super::http::{Body, Method, Request, Response, Transport};
+use super::limiter::{RateLimit, TokenBucket};
+use super::retry::{is_retryable, RetryPolicy};
+use super::status::{error_for_status, is_csrf_rejection, soft_error};
+use crate::error::{Error, ErrorCode, Result};
+
+/// Client settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientOptions {
+    /// Requests per server.
+    pub rate_limit: RateLimit,
+    /// Retries of transient failures.
+    pub retry: RetryPolicy,
+    /// Per-request timeout in ms (0 = none).
+    pub timeout_ms: u32,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions { rate_limit: RateLimit::default(), retry: RetryPolicy::default(), timeout_ms: 30_000 }
+    }
+}
+
+/// A SillyTavern server.
+pub struct StClient<T: Transport> {
+    transport: T,
+    options: ClientOptions,
+    csrf: RefCell<Option<String>>,
+    limiter: RefCell<TokenBucket>,
+}
+
+/// Whether a request may be sent again after a failure without doing something twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    Safe,
+    Once,
+}
+
+impl<T: Transport> StClient<T> {
+    /// A client over `transport`.
+    pub fn new(transport: T, options: ClientOptions) -> Self {
+        let now = transport.now_ms();
+        StClient {
+            limiter: RefCell::new(TokenBucket::new(options.rate_limit, now)),
+            transport,
+            options,
+            csrf: RefCell::new(None),
+        }
+    }
+
+    /// The transport (for the browser layer).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Waits for a rate-limit token, then sends.
+    async fn send_limited(&self, req: &Request) -> Result<Response> {
+        loop {
+            let wait = self.limiter.borrow_mut().try_acquire(self.transport.now_ms());
+            match wait {
+                Ok(()) => break,
+                Err(ms) => self.transport.sleep(ms).await,
+            }
+        }
+        self.transport.send(req).await
+    }
+
+    /// The CSRF token, fetched once per client (and again after a rejection).
+    pub async fn csrf_token(&self) -> Result<String> {
+        if let Some(t) = self.csrf.borrow().clone() {
+            return Ok(t);
+        }
+        let mut req = Request::get("/csrf-token");
+        req.timeout_ms = self.options.timeout_ms;
+        let resp = self.send_limited(&req).await?;
+        if !resp.ok() {
+            return Err(error_for_status(resp.status, &resp.text()));
+        }
+        let token = serde_json::from_slice::<Value>(&resp.body)
+            .ok()
+            .and_then(|v| v.get("token").and_then(Value::as_str).map(str::to_string))
+            .ok_or_else(|| Error::new(ErrorCode::ServerError, "GET /csrf-token did not return a token: is this a SillyTavern server?"))?;
+        *self.csrf.borrow_mut() = Some(token.clone());
+        Ok(token)
+    }
+
+    /// Sends a request with CSRF, rate limiting and retries; returns a 2xx response.
+    async fn call(&self, mut req: Request, repeat: Repeat) -> Result<Response> {
+        req.timeout_ms = self.options.timeout_ms;
+        let mut csrf_refreshed = false;
+        let mut retry = 0;
+        loop {
+            if req.method == Method::Post {
+                let token = self.csrf_token().await?;
+                req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("x-csrf-token"));
+                req.headers.push(("X-CSRF-Token".into(), token));
+            }
+            let outcome = self.send_limited(&req).await;
+            let err = match outcome {
+                Ok(resp) if resp.ok() => return Ok(resp),
+                Ok(resp) => {
+                    let body = resp.text();
+                    if is_csrf_rejection(resp.status, &body) && !csrf_refreshed {
+                        csrf_refreshed = true;
+                        *self.csrf.borrow_mut() = None;
+                        continue;
+                    }
+                    let retry_after = resp.header("retry-after").and_then(|v| super::retry::parse_retry_after(v, self.transport.now_ms()));
+                    (error_for_status(resp.status, &body), retry_after)
+                }
+                Err(e) => (e, None),
+            };
+            let (err, retry_after) = err;
+            retry += 1;
+            let may_repeat = repeat == Repeat::Safe || err.code() == ErrorCode::RateLimited;
+            if !(may_repeat && is_retryable(err.code())) {
+                return Err(err);
+            }
+            let mut rnd = || self.transport.random();
+            match self.options.retry.delay_ms(retry, retry_after, &mut rnd) {
+                Some(ms) => self.transport.sleep(ms).await,
+                None => return Err(err),
+            }
+        }
+    }
+
+    /// POSTs JSON and parses a JSON answer (an empty body is `null`); `200 {error}` is an error.
+    async fn post(&self, path: &str, body: Value, repeat: Repeat) -> Result<Value> {
+        let resp = self.call(Request::post_json(path, body), repeat).await?;
+        parse_json_body(&resp)
+    }
+
+    /// POSTs JSON and returns the body as text (for endpoints that answer `OK` or a file name).
+    async fn post_text(&self, path: &str, body: Value, repeat: Repeat) -> Result<String> {
+        let resp = self.call(Request::post_json(path, body), repeat).await?;
+        let text = resp.text();
+        if let Some(e) = soft_error(&text) {
+            return Err(e);
+        }
+        Ok(text)
+    }
+
+    // ---- characters -------------------------------------------------------------------------
+
+    /// All characters (`/api/characters/all`; shallow objects when the server is configured so).
+    pub async fn characters(&self) -> Result<Vec<Value>> {
+        expect_array(self.post("/api/characters/all", json!({}), Repeat::Safe).await?, "characters/all")
+    }
+
+    /// One full character by avatar file name (`Alice.png`).
+    pub async fn character(&self, avatar: &str) -> Result<Value> {
+        self.post("/api/characters/get", json!({ "avatar_url": avatar }), Repeat::Safe).await
+    }
+
+    /// Creates a character from a V2/V3 card JSON (kept whole through `json_data`), with an
+    /// optional PNG avatar. Returns the new avatar file name.
+    pub async fn create_character(&self, card: &Value, avatar_png: Option<Vec<u8>>) -> Result<String> {
+        let fields = character_form_fields(card)?;
+        let file = avatar_png.map(|b| ("avatar".to_string(), "avatar.png".to_string(), "image/png".to_string(), b));
+        let req = multipart("/api/characters/create", fields, file);
+        let resp = self.call(req, Repeat::Once).await?;
+        let name = resp.text().trim().to_string();
+        if name.is_empty() || soft_error(&name).is_some() {
+            return Err(Error::new(ErrorCode::ServerError, format!("characters/create gave no file name: {name}")));
+        }
+        Ok(name)
+    }
+
+    /// Deep-merges a partial card into a stored character (`/api/characters/merge-attributes`).
+    pub async fn merge_character(&self, avatar: &str, partial: &Value) -> Result<()> {
+        let mut body = partial.clone();
+        let obj = body.as_object_mut().ok_or_else(|| Error::invalid_argument("merge data must be an object"))?;
+        obj.insert("avatar".into(), json!(avatar));
+        self.post_text("/api/characters/merge-attributes", body, Repeat::Safe).await.map(drop)
+    }
+
+    /// Renames a character; returns the new avatar file name.
+    pub async fn rename_character(&self, avatar: &str, new_name: &str) -> Result<String> {
+        let v = self.post("/api/characters/rename", json!({"avatar_url": avatar, "new_name": new_name}), Repeat::Once).await?;
+        string_field(&v, "avatar", "characters/rename")
+    }
+
+    /// Deletes a character (and its chats when `delete_chats`).
+    pub async fn delete_character(&self, avatar: &str, delete_chats: bool) -> Result<()> {
+        self.post_text("/api/characters/delete", json!({"avatar_url": avatar, "delete_chats": delete_chats}), Repeat::Safe)
+            .await
+            .map(drop)
+    }
+
+    /// Duplicates a character; returns the copy's avatar file name.
+    pub async fn duplicate_character(&self, avatar: &str) -> Result<String> {
+        let v = self.post("/api/characters/duplicate", json!({ "avatar_url": avatar }), Repeat::Once).await?;
+        string_field(&v, "path", "characters/duplicate")
+    }
+
+    /// Imports a card file (`png`, `json`, `yaml`, `charx`, `byaf`); returns the avatar file name.
+    pub async fn import_character(&self, bytes: Vec<u8>, file_type: &str, file_name: &str) -> Result<String> {
+        let req = multipart(
+            "/api/characters/import",
+            vec![("file_type".into(), file_type.into())],
+            Some(("avatar".into(), file_name.into(), "application/octet-stream".into(), bytes)),
+        );
+        let resp = self.call(req, Repeat::Once).await?;
+        let v = parse_json_body(&resp)?;
+        let name = string_field(&v, "file_name", "characters/import")?;
+        Ok(if name.ends_with(".png") { name } else { format!("{name}.png") })
+    }
+
+    /// Exports a character as `png` or `json` bytes.
+    pub async fn export_character(&self, avatar: &str, format: &str) -> Result<Vec<u8>> {
+        let req = Request::post_json("/api/characters/export", json!({"avatar_url": avatar, "format": format}));
+        Ok(self.call(req, Repeat::Safe).await?.body)
+    }
+
+    /// The chat files of a character (empty when it has no chats folder yet).
+    pub async fn character_chats(&self, avatar: &str) -> Result<Vec<Value>> {
+        let resp = self.call(Request::post_json("/api/characters/chats", json!({"avatar_url": avatar})), Repeat::Safe).await?;
+        let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+        // `{error:true}` here only means "no chats folder yet".
+        Ok(match v {
+            Value::Array(a) => a,
+            Value::Object(_) => Vec::new(),
+            _ => return Err(Error::new(ErrorCode::ServerError, "characters/chats: unexpected answer")),
+        })
+    }
+
+    /// A thumbnail or original image (GET, with credentials): `kind` is `avatar`, `bg` or `persona`.
+    pub async fn thumbnail(&self, kind: &str, file: &str) -> Result<Vec<u8>> {
+        let path = format!("/thumbnail?type={}&file={}", url_encode(kind), url_encode(file));
+        Ok(self.call(Request::get(path), Repeat::Safe).await?.body)
+    }
+
+    // ---- chats ------------------------------------------------------------------------------
+
+    /// A solo chat as its JSONL lines (header first); empty when it does not exist.
+    pub async fn chat(&self, avatar: &str, file_name: &str) -> Result<Vec<Value>> {
+        let v = self.post("/api/chats/get", json!({"avatar_url": avatar, "file_name": file_name}), Repeat::Safe).await?;
+        Ok(match v {
+            Value::Array(a) => a,
+            _ => Vec::new(),
+        })
+    }
+
+    /// Saves a solo chat. Without `force`, an integrity mismatch is an `integrity_conflict` error.
+    pub async fn save_chat(&self, avatar: &str, file_name: &str, lines: &[Value], force: bool) -> Result<()> {
+        let body = json!({"avatar_url": avatar, "file_name": file_name, "chat": lines, "force": force});
+        self.post("/api/chats/save", body, Repeat::Safe).await.map(drop)
+    }
+
+    /// Deletes a solo chat file.
+    pub async fn delete_chat(&self, avatar: &str, file_name: &str) -> Result<()> {
+        let chatfile = if file_name.ends_with(".jsonl") { file_name.to_string() } else { format!("{file_name}.jsonl") };
+        self.post_text("/api/chats/delete", json!({"avatar_url": avatar, "chatfile": chatfile}), Repeat::Safe).await.map(drop)
+    }
+
+    /// Renames a chat file; returns the sanitised new name.
+    pub async fn rename_chat(&self, avatar: &str, from: &str, to: &str, is_group: bool) -> Result<String> {
+        let with_ext = |s: &str| if s.ends_with(".jsonl") { s.to_string() } else { format!("{s}.jsonl") };
+        let body = json!({"avatar_url": avatar, "original_file": with_ext(from), "renamed_file": with_ext(to), "is_group": is_group});
+        let v = self.post("/api/chats/rename", body, Repeat::Once).await?;
+        Ok(v.get("sanitizedFileName").and_then(Value::as_str).unwrap_or(to).to_string())
+    }
+
+    /// A group chat by chat id.
+    pub async fn group_chat(&self, chat_id: &str) -> Result<Vec<Value>> {
+        let v = self.post("/api/chats/group/get", json!({ "id": chat_id }), Repeat::Safe).await?;
+        Ok(match v {
+            Value::Array(a) => a,
+            _ => Vec::new(),
+        })
+    }
+
+    /// Saves a group chat (same integrity rules as solo chats).
+    pub async fn save_group_chat(&self, chat_id: &str, lines: &[Value], force: bool) -> Result<()> {
+        self.post("/api/chats/group/save", json!({"id": chat_id, "chat": lines, "force": force}), Repeat::Safe).await.map(drop)
+    }
+
+    /// Deletes a group chat.
+    pub async fn delete_group_chat(&self, chat_id: &str) -> Result<()> {
+        self.post_text("/api/chats/group/delete", json!({ "id": chat_id }), Repeat::Safe).await.map(drop)
+    }
+
+    // ---- groups -----------------------------------------------------------------------------
+
+    /// All groups.
+    pub async fn groups(&self) -> Result<Vec<Value>> {
+        expect_array(self.post("/api/groups/all", json!({}), Repeat::Safe).await?, "groups/all")
+    }
+
+    /// Creates a group from a partial group object; returns the full group.
+    pub async fn create_group(&self, group: &Value) -> Result<Value> {
+        self.post("/api/groups/create", group.clone(), Repeat::Once).await
+    }
+
+    /// Replaces a group with the complete object given.
+    pub async fn edit_group(&self, group: &Value) -> Result<()> {
+        self.post("/api/groups/edit", group.clone(), Repeat::Safe).await.map(drop)
+    }
+
+    /// Deletes a group and its chats.
+    pub async fn delete_group(&self, id: &str) -> Result<()> {
+        self.post("/api/groups/delete", json!({ "id": id }), Repeat::Safe).await.map(drop)
+    }
+
+    // ---- world info -------------------------------------------------------------------------
+
+    /// Lorebook names (`[{file_id, name, extensions}]`).
+    pub async fn worldinfo_list(&self) -> Result<Vec<Value>> {
+        expect_array(self.post("/api/worldinfo/list", json!({}), Repeat::Safe).await?, "worldinfo/list")
+    }
+
+    /// A lorebook file (`{entries:{}}` when missing).
+    pub async fn worldinfo(&self, name: &str) -> Result<Value> {
+        self.post("/api/worldinfo/get", json!({ "name": name }), Repeat::Safe).await
+    }
+
+    /// Saves a lorebook (must have `entries`).
+    pub async fn save_worldinfo(&self, name: &str, data: &Value) -> Result<()> {
+        if data.get("entries").map_or(true, |e| !e.is_object()) {
+            return Err(Error::invalid_argument("a SillyTavern lorebook needs an `entries` object"));
+        }
+        self.post("/api/worldinfo/edit", json!({"name": name, "data": data}), Repeat::Safe).await.map(drop)
+    }
+
+    /// Deletes a lorebook.
+    pub async fn delete_worldinfo(&self, name: &str) -> Result<()> {
+        self.post_text("/api/worldinfo/delete", json!({ "name": name }), Repeat::Safe).await.map(drop)
+    }
+
+    // ---- settings ---------------------------------------------------------------------------
+
+    /// The user's settings (the server returns them as a JSON string; it is parsed here).
+    pub async fn settings(&self) -> Result<Value> {
+        let v = self.post("/api/settings/get", json!({}), Repeat::Safe).await?;
+        match v.get("settings") {
+            Some(Value::String(s)) => serde_json::from_str(s)
+                .map_err(|e| Error::new(ErrorCode::ServerError, format!("settings are not JSON: {e}"))),
+            Some(other) => Ok(other.clone()),
+            None => Err(Error::new(ErrorCode::ServerError, "settings/get answered without settings")),
+        }
+    }
+}
+
+/// Builds the multipart fields SillyTavern's `characters/create` reads from a V2/V3 card.
+/// `json_data` carries the whole card so unknown fields survive.
+pub fn character_form_fields(card: &Value) -> Result<Vec<(String, String)>> {
+    let data = card.get("data").unwrap_or(card);
+    let s = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let name = s("name");
+    if name.trim().is_empty() {
+        return Err(Error::invalid_argument("the character needs a name"));
+    }
+    let mut f = vec![("ch_name".to_string(), name)];
+    for (field, key) in [
+        ("description", "description"),
+        ("personality", "personality"),
+        ("scenario", "scenario"),
+        ("first_mes", "first_mes"),
+        ("mes_example", "mes_example"),
+        ("creator_notes", "creator_notes"),
+        ("system_prompt", "system_prompt"),
+        ("post_history_instructions", "post_history_instructions"),
+        ("creator", "creator"),
+        ("character_version", "character_version"),
+    ] {
+        f.push((field.to_string(), s(key)));
+    }
+    if let Some(tags) = data.get("tags").and_then(Value::as_array) {
+        let tags: Vec<&str> = tags.iter().filter_map(Value::as_str).collect();
+        f.push(("tags".into(), tags.join(",")));
+    }
+    for g in data.get("alternate_greetings").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(g) = g.as_str() {
+            f.push(("alternate_greetings".into(), g.to_string()));
+        }
+    }
+    if let Some(ext) = data.get("extensions").filter(|e| e.is_object()) {
+        if let Some(t) = ext.get("talkativeness") {
+            f.push(("talkativeness".into(), t.as_str().map_or_else(|| t.to_string(), str::to_string)));
+        }
+        if let Some(dp) = ext.get("depth_prompt") {
+            if let Some(p) = dp.get("prompt").and_then(Value::as_str) {
+                f.push(("depth_prompt_prompt".into(), p.to_string()));
+            }
+            if let Some(d) = dp.get("depth").filter(|d| d.is_number()) {
+                f.push(("depth_prompt_depth".into(), d.to_string()));
+            }
+            if let Some(r) = dp.get("role").and_then(Value::as_str) {
+                f.push(("depth_prompt_role".into(), r.to_string()));
+            }
+        }
+        f.push(("extensions".into(), ext.to_string()));
+    }
+    f.push(("json_data".into(), card.to_string()));
+    Ok(f)
+}
+
+fn multipart(path: &str, fields: Vec<(String, String)>, file: Option<(String, String, String, Vec<u8>)>) -> Request {
+    Request { method: Method::Post, path: path.into(), headers: Vec::new(), body: Body::Multipart { fields, file }, timeout_ms: 0 }
+}
+
+fn parse_json_body(resp: &Response) -> Result<Value> {
+    if resp.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    let text = resp.text();
+    if let Some(e) = soft_error(&text) {
+        return Err(e);
+    }
+    serde_json::from_str(&text).or_else(|_| Ok(Value::String(text)))
+}
+
+fn expect_array(v: Value, what: &str) -> Result<Vec<Value>> {
+    match v {
+        Value::Array(a) => Ok(a),
+        other => Err(Error::new(ErrorCode::ServerError, format!("{what}: expected a list, got {}", short(&other)))),
+    }
+}
+
+fn string_field(v: &Value, key: &str, what: &str) -> Result<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| Error::new(ErrorCode::ServerError, format!("{what}: no `{key}` in {}", short(v))))
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 200 { format!("{}…", &s[..s.char_indices().nth(200).map_or(s.len(), |(i, _)| i)]) } else { s }
+}
+
+/// Percent-encodes a query component.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::collections::VecDeque;
+
+    /// A scripted server: answers requests in order and records them; time advances on sleep.
+    #[derive(Default)]
+    struct Fake {
+        answers: RefCell<VecDeque<Result<Response>>>,
+        seen: RefCell<Vec<Request>>,
+        now: Cell<f64>,
+        slept: RefCell<Vec<f64>>,
+    }
+
+    fn resp(status: u16, body: &str) -> Result<Response> {
+        Ok(Response { status, headers: vec![], body: body.as_bytes().to_vec() })
+    }
+
+    impl Fake {
+        fn with(answers: Vec<Result<Response>>) -> Self {
+            Fake { answers: RefCell::new(answers.into()), ..Default::default() }
+        }
+    }
+
+    impl Transport for Fake {
+        async fn send(&self, req: &Request) -> Result<Response> {
+            self.seen.borrow_mut().push(req.clone());
+            self.answers.borrow_mut().pop_front().unwrap_or_else(|| Err(Error::new(ErrorCode::Internal, "script ran out")))
+        }
+        async fn sleep(&self, ms: f64) {
+            self.slept.borrow_mut().push(ms);
+            self.now.set(self.now.get() + ms);
+        }
+        fn now_ms(&self) -> f64 {
+            self.now.get()
+        }
+        fn random(&self) -> f64 {
+            0.5
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        use std::task::{Context, Poll, Waker};
+        let mut f = std::pin::pin!(f);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    const TOKEN: &str = r#"{"token":"t1"}"#;
+
+    #[test]
+    fn fetches_the_csrf_token_once_and_sends_it_on_posts() {
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(200, "[]"), resp(200, "[]")]), ClientOptions::default());
+        assert_eq!(block_on(c.characters()).unwrap(), Vec::<Value>::new());
+        assert_eq!(block_on(c.groups()).unwrap(), Vec::<Value>::new());
+        let seen = c.transport().seen.borrow();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen[0].path, "/csrf-token");
+        assert_eq!(seen[0].method, Method::Get);
+        assert_eq!(seen[1].header("x-csrf-token"), Some("t1"));
+        assert_eq!(seen[2].path, "/api/groups/all");
+    }
+
+    #[test]
+    fn a_csrf_rejection_refreshes_the_token_and_retries_once() {
+        let reject = "<pre>ForbiddenError: Invalid CSRF token</pre>";
+        let c = StClient::new(
+            Fake::with(vec![resp(200, TOKEN), resp(403, reject), resp(200, r#"{"token":"t2"}"#), resp(200, "[]")]),
+            ClientOptions::default(),
+        );
+        block_on(c.worldinfo_list()).unwrap();
+        let seen = c.transport().seen.borrow();
+        assert_eq!(seen[3].header("X-CSRF-Token"), Some("t2"));
+
+        // A second rejection right after the refresh is an error, not a loop.
+        let c = StClient::new(
+            Fake::with(vec![resp(200, TOKEN), resp(403, reject), resp(200, TOKEN), resp(403, reject)]),
+            ClientOptions::default(),
+        );
+        assert_eq!(block_on(c.worldinfo_list()).unwrap_err().code(), ErrorCode::Forbidden);
+    }
+
+    #[test]
+    fn transient_failures_are_retried_with_backoff_then_reported() {
+        let opts = ClientOptions { retry: RetryPolicy { max_retries: 2, base_delay_ms: 100.0, max_delay_ms: 1000.0 }, ..Default::default() };
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(502, "bad gateway"), resp(200, "[]")]), opts);
+        block_on(c.characters()).unwrap();
+        assert_eq!(*c.transport().slept.borrow(), vec![75.0]);
+
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(500, "x"), resp(500, "x"), resp(500, "boom")]), opts);
+        let e = block_on(c.characters()).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ServerError);
+        assert!(e.message().contains("boom"));
+        assert_eq!(c.transport().slept.borrow().len(), 2, "bounded retries");
+    }
+
+    #[test]
+    fn retry_after_is_honoured_when_the_server_sends_it() {
+        let mut limited = resp(429, "slow down").unwrap();
+        limited.headers.push(("retry-after".into(), "2".into()));
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), Ok(limited), resp(200, "[]")]), ClientOptions::default());
+        block_on(c.groups()).unwrap();
+        assert_eq!(*c.transport().slept.borrow(), vec![2000.0]);
+    }
+
+    #[test]
+    fn creating_is_not_repeated_after_a_server_error() {
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(500, "oops")]), ClientOptions::default());
+        let card = json!({"spec":"chara_card_v2","data":{"name":"Alice"}});
+        assert_eq!(block_on(c.create_character(&card, None)).unwrap_err().code(), ErrorCode::ServerError);
+        assert_eq!(c.transport().seen.borrow().len(), 2);
+    }
+
+    #[test]
+    fn integrity_conflicts_and_soft_errors_are_typed() {
+        let c = StClient::new(
+            Fake::with(vec![resp(200, TOKEN), resp(400, r#"{"error":"integrity"}"#), resp(200, r#"{"error":true}"#)]),
+            ClientOptions::default(),
+        );
+        let e = block_on(c.save_chat("Alice.png", "Alice - 1", &[json!({"chat_metadata":{"integrity":"a"}})], false)).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::IntegrityConflict);
+        let e = block_on(c.import_character(vec![1, 2, 3], "xyz", "x.xyz")).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ServerError);
+    }
+
+    #[test]
+    fn requests_wait_for_the_rate_limiter() {
+        let opts = ClientOptions { rate_limit: RateLimit { capacity: 2.0, refill_per_sec: 10.0 }, ..Default::default() };
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(200, "[]"), resp(200, "[]"), resp(200, "[]")]), opts);
+        for _ in 0..3 {
+            block_on(c.groups()).unwrap();
+        }
+        // token + 3 calls = 4 requests; burst of 2, then 100 ms apart
+        assert_eq!(*c.transport().slept.borrow(), vec![100.0, 100.0]);
+    }
+
+    #[test]
+    fn character_form_carries_the_whole_card_and_st_fields() {
+        let card = json!({"spec":"chara_card_v3","spec_version":"3.0","data":{
+            "name":"Alice","description":"d","tags":["a","b"],"alternate_greetings":["g1","g2"],
+            "extensions":{"talkativeness":"0.7","depth_prompt":{"prompt":"p","depth":2,"role":"system"},"x":{"y":1}},
+            "unknown_field":[1,2]}});
+        let f = character_form_fields(&card).unwrap();
+        let get = |k: &str| f.iter().filter(|(n, _)| n == k).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+        assert_eq!(get("ch_name"), ["Alice"]);
+        assert_eq!(get("tags"), ["a,b"]);
+        assert_eq!(get("alternate_greetings"), ["g1", "g2"]);
+        assert_eq!(get("talkativeness"), ["0.7"]);
+        assert_eq!(get("depth_prompt_depth"), ["2"]);
+        let round: Value = serde_json::from_str(get("json_data")[0]).unwrap();
+        assert_eq!(round, card);
+        assert_eq!(character_form_fields(&json!({"data":{"name":"  "}})).unwrap_err().code(), ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn url_encoding_of_query_values() {
+        assert_eq!(url_encode("Alice Smith.png"), "Alice%20Smith.png");
+        assert_eq!(url_encode("a&b=c/ü"), "a%26b%3Dc%2F%C3%BC");
+    }
+}
