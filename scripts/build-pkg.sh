@@ -8,7 +8,7 @@ scripts/setup.sh build
 
 crate=nextchat_tavern
 out=pkg
-raw=target/wasm32-unknown-unknown/release/$crate.wasm
+raw=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/$crate.wasm
 
 cargo build --lib --release --target wasm32-unknown-unknown
 rm -rf "$out.tmp" && mkdir -p "$out.tmp"

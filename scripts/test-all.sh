@@ -23,6 +23,8 @@ stage "browser tests (wasm-bindgen-test, headless Chromium)" scripts/test-browse
 stage "node tests"              node --test tests/node/
 stage "demo end-to-end (playwright-core, headless Chromium)" node --test tests/e2e/
 stage "Next.js 14 smoke"        scripts/test-nextjs.sh
+stage "SillyTavern 1.19 integration (real server from npm, headless Chromium)" \
+  bash -c 'scripts/sillytavern.sh install && node --test tests/st/'
 
 # Totals: cargo/libtest ("test result: ok. N passed; M failed") and node:test ("# pass N", "# fail N").
 passed=$(( $(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}') \

@@ -1,0 +1,361 @@
+//! `SillyTavernClient`: the SillyTavern server API for JS. Converts arguments, attaches the
+//! caller's `AbortSignal`, and turns results into plain objects / `Uint8Array`s.
+
+use std::future::Future;
+use std::rc::Rc;
+
+use js_sys::{Promise, Reflect, Uint8Array};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::error::{from_js_value, to_js_value};
+use crate::client::breaker::BreakerPolicy;
+use crate::client::limiter::RateLimit;
+use crate::client::retry::RetryPolicy;
+use crate::client::st::{ClientOptions, StClient};
+use crate::error::Error;
+use crate::net::fetch::FetchTransport;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CLIENT: &'static str = r#"
+/** Connection settings of a SillyTavern server. */
+export interface SillyTavernClientOptions {
+  /** e.g. "http://127.0.0.1:8000". The page must use the same host name (see README). */
+  baseUrl: string;
+  /** Per-request timeout in ms (default 30000; 0 = none). */
+  timeoutMs?: number;
+  /** Token bucket per server (default: burst 10, 5 requests/s). */
+  rateLimit?: { capacity: number; refillPerSec: number };
+  /** Retries of transient failures (default: 3 retries, 500 ms base, 30 s cap). */
+  retry?: { maxRetries: number; baseDelayMs: number; maxDelayMs: number };
+}
+/** Per-call options. */
+export interface CallOptions {
+  /** Aborts the call; the promise rejects with code "aborted". */
+  signal?: AbortSignal;
+}
+/** A character as SillyTavern returns it (V1 top-level fields, `data`, server extras). */
+export type StCharacter = { name: string; avatar: string; data?: Record<string, unknown> } & Record<string, unknown>;
+/** One line of a SillyTavern chat file (the header first, then messages). */
+export type StChatLine = Record<string, unknown>;
+/** A SillyTavern World Info file. */
+export type StWorldInfo = { entries: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+"#;
+
+fn parse_options(v: JsValue) -> Result<(String, ClientOptions), JsValue> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Opts {
+        base_url: String,
+        timeout_ms: Option<u32>,
+        rate_limit: Option<RateLimit>,
+        retry: Option<RetryPolicy>,
+        #[allow(dead_code)]
+        breaker: Option<BreakerPolicy>,
+    }
+    let o: Opts = from_js_value(v, "SillyTavernClient options")?;
+    let url = o.base_url.trim();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(Error::invalid_argument(format!("baseUrl must start with http:// or https://, got {url:?}")).into());
+    }
+    let d = ClientOptions::default();
+    Ok((
+        url.to_string(),
+        ClientOptions {
+            timeout_ms: o.timeout_ms.unwrap_or(d.timeout_ms),
+            rate_limit: o.rate_limit.unwrap_or(d.rate_limit),
+            retry: o.retry.unwrap_or(d.retry),
+        },
+    ))
+}
+
+fn signal_of(opts: &JsValue) -> Option<web_sys::AbortSignal> {
+    if !opts.is_object() {
+        return None;
+    }
+    Reflect::get(opts, &JsValue::from_str("signal")).ok()?.dyn_into().ok()
+}
+
+fn flag(opts: &JsValue, name: &str) -> bool {
+    opts.is_object() && Reflect::get(opts, &JsValue::from_str(name)).ok().and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+fn json_arg(v: JsValue, what: &str) -> Result<Value, JsValue> {
+    from_js_value(v, what)
+}
+
+fn bytes(b: Vec<u8>) -> JsValue {
+    Uint8Array::from(b.as_slice()).into()
+}
+
+/// A connection to one SillyTavern server: CSRF handled, rate limited, retried, typed errors.
+#[wasm_bindgen(js_name = SillyTavernClient)]
+pub struct JsStClient {
+    inner: Rc<StClient<FetchTransport>>,
+}
+
+impl JsStClient {
+    /// Runs `f` on a view of the client that observes the call's `AbortSignal`.
+    fn run<F, Fut>(&self, opts: &JsValue, f: F) -> Promise
+    where
+        F: FnOnce(StClient<FetchTransport>) -> Fut,
+        Fut: Future<Output = Result<JsValue, JsValue>> + 'static,
+    {
+        let client = self.inner.with_transport(self.inner.transport().with_signal(signal_of(opts)));
+        future_to_promise(f(client))
+    }
+}
+
+macro_rules! js_ok {
+    ($e:expr) => {
+        $e.await.map_err(JsValue::from)
+    };
+}
+
+#[wasm_bindgen(js_class = SillyTavernClient)]
+impl JsStClient {
+    /// Creates a client. Nothing is sent until the first call.
+    #[wasm_bindgen(constructor)]
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "SillyTavernClientOptions")] options: JsValue) -> Result<JsStClient, JsValue> {
+        let (url, opts) = parse_options(options)?;
+        Ok(JsStClient { inner: Rc::new(StClient::new(FetchTransport::new(&url), opts)) })
+    }
+
+    /// The server's base URL.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.inner.transport().base_url().to_string()
+    }
+
+    /// Fetches (once) and returns the CSRF token; a quick "is it reachable" check.
+    #[wasm_bindgen(js_name = connect, unchecked_return_type = "Promise<void>")]
+    pub fn connect(&self, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { js_ok!(c.csrf_token()).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// All characters.
+    #[wasm_bindgen(unchecked_return_type = "Promise<StCharacter[]>")]
+    pub fn characters(&self, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.characters())?) })
+    }
+
+    /// One character by avatar file name.
+    #[wasm_bindgen(unchecked_return_type = "Promise<StCharacter>")]
+    pub fn character(&self, avatar: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.character(&avatar))?) })
+    }
+
+    /// Creates a character from a V2/V3 card object (and optional PNG avatar); resolves to its avatar file name.
+    #[wasm_bindgen(js_name = createCharacter, unchecked_return_type = "Promise<string>")]
+    pub fn create_character(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] card: JsValue,
+        avatar: Option<Vec<u8>>,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+    ) -> Promise {
+        let card = json_arg(card, "card");
+        self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.create_character(&card?, avatar))?)) })
+    }
+
+    /// Deep-merges a partial card into a stored character.
+    #[wasm_bindgen(js_name = mergeCharacter, unchecked_return_type = "Promise<void>")]
+    pub fn merge_character(
+        &self,
+        avatar: String,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] partial: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+    ) -> Promise {
+        let partial = json_arg(partial, "partial");
+        self.run(&opts, |c| async move { js_ok!(c.merge_character(&avatar, &partial?)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Renames a character; resolves to the new avatar file name.
+    #[wasm_bindgen(js_name = renameCharacter, unchecked_return_type = "Promise<string>")]
+    pub fn rename_character(&self, avatar: String, new_name: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.rename_character(&avatar, &new_name))?)) })
+    }
+
+    /// Deletes a character (`{ deleteChats: true }` also removes its chats).
+    #[wasm_bindgen(js_name = deleteCharacter, unchecked_return_type = "Promise<void>")]
+    pub fn delete_character(
+        &self,
+        avatar: String,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions & { deleteChats?: boolean }")] opts: JsValue,
+    ) -> Promise {
+        let delete_chats = flag(&opts, "deleteChats");
+        self.run(&opts, |c| async move { js_ok!(c.delete_character(&avatar, delete_chats)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Duplicates a character; resolves to the copy's avatar file name.
+    #[wasm_bindgen(js_name = duplicateCharacter, unchecked_return_type = "Promise<string>")]
+    pub fn duplicate_character(&self, avatar: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.duplicate_character(&avatar))?)) })
+    }
+
+    /// Imports a card file (`fileType`: png, json, yaml, charx, byaf); resolves to the avatar file name.
+    #[wasm_bindgen(js_name = importCharacter, unchecked_return_type = "Promise<string>")]
+    pub fn import_character(
+        &self,
+        bytes: Vec<u8>,
+        file_type: String,
+        file_name: String,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+    ) -> Promise {
+        self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.import_character(bytes, &file_type, &file_name))?)) })
+    }
+
+    /// Exports a character as "png" or "json" bytes.
+    #[wasm_bindgen(js_name = exportCharacter, unchecked_return_type = "Promise<Uint8Array>")]
+    pub fn export_character(&self, avatar: String, format: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { Ok(bytes(js_ok!(c.export_character(&avatar, &format))?)) })
+    }
+
+    /// The chat files of a character.
+    #[wasm_bindgen(js_name = characterChats, unchecked_return_type = "Promise<Record<string, unknown>[]>")]
+    pub fn character_chats(&self, avatar: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.character_chats(&avatar))?) })
+    }
+
+    /// An avatar/background/persona thumbnail as image bytes (fetched with credentials: a plain
+    /// `<img src>` is blocked by SillyTavern's Cross-Origin-Resource-Policy).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
+    pub fn thumbnail(&self, kind: String, file: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { Ok(bytes(js_ok!(c.thumbnail(&kind, &file))?)) })
+    }
+
+    /// A solo chat's lines (header first); `[]` when it does not exist.
+    #[wasm_bindgen(unchecked_return_type = "Promise<StChatLine[]>")]
+    pub fn chat(&self, avatar: String, file_name: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.chat(&avatar, &file_name))?) })
+    }
+
+    /// Saves a solo chat; rejects with "integrity_conflict" when it changed elsewhere (unless `force`).
+    #[wasm_bindgen(js_name = saveChat, unchecked_return_type = "Promise<void>")]
+    pub fn save_chat(
+        &self,
+        avatar: String,
+        file_name: String,
+        #[wasm_bindgen(unchecked_param_type = "StChatLine[]")] lines: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions & { force?: boolean }")] opts: JsValue,
+    ) -> Promise {
+        let lines: Result<Vec<Value>, JsValue> = from_js_value(lines, "chat lines");
+        let force = flag(&opts, "force");
+        self.run(&opts, |c| async move { js_ok!(c.save_chat(&avatar, &file_name, &lines?, force)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Deletes a solo chat.
+    #[wasm_bindgen(js_name = deleteChat, unchecked_return_type = "Promise<void>")]
+    pub fn delete_chat(&self, avatar: String, file_name: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { js_ok!(c.delete_chat(&avatar, &file_name)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Renames a chat file; resolves to the sanitised new name.
+    #[wasm_bindgen(js_name = renameChat, unchecked_return_type = "Promise<string>")]
+    pub fn rename_chat(
+        &self,
+        avatar: String,
+        from: String,
+        to: String,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions & { isGroup?: boolean }")] opts: JsValue,
+    ) -> Promise {
+        let is_group = flag(&opts, "isGroup");
+        self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.rename_chat(&avatar, &from, &to, is_group))?)) })
+    }
+
+    /// A group chat's lines.
+    #[wasm_bindgen(js_name = groupChat, unchecked_return_type = "Promise<StChatLine[]>")]
+    pub fn group_chat(&self, chat_id: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.group_chat(&chat_id))?) })
+    }
+
+    /// Saves a group chat (integrity rules as for solo chats).
+    #[wasm_bindgen(js_name = saveGroupChat, unchecked_return_type = "Promise<void>")]
+    pub fn save_group_chat(
+        &self,
+        chat_id: String,
+        #[wasm_bindgen(unchecked_param_type = "StChatLine[]")] lines: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions & { force?: boolean }")] opts: JsValue,
+    ) -> Promise {
+        let lines: Result<Vec<Value>, JsValue> = from_js_value(lines, "chat lines");
+        let force = flag(&opts, "force");
+        self.run(&opts, |c| async move { js_ok!(c.save_group_chat(&chat_id, &lines?, force)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Deletes a group chat.
+    #[wasm_bindgen(js_name = deleteGroupChat, unchecked_return_type = "Promise<void>")]
+    pub fn delete_group_chat(&self, chat_id: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { js_ok!(c.delete_group_chat(&chat_id)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// All groups.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, unknown>[]>")]
+    pub fn groups(&self, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.groups())?) })
+    }
+
+    /// Creates a group from a partial group; resolves to the full group.
+    #[wasm_bindgen(js_name = createGroup, unchecked_return_type = "Promise<Record<string, unknown>>")]
+    pub fn create_group(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] group: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+    ) -> Promise {
+        let group = json_arg(group, "group");
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.create_group(&group?))?) })
+    }
+
+    /// Replaces a group with the complete object given.
+    #[wasm_bindgen(js_name = editGroup, unchecked_return_type = "Promise<void>")]
+    pub fn edit_group(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] group: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+    ) -> Promise {
+        let group = json_arg(group, "group");
+        self.run(&opts, |c| async move { js_ok!(c.edit_group(&group?)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Deletes a group and its chats.
+    #[wasm_bindgen(js_name = deleteGroup, unchecked_return_type = "Promise<void>")]
+    pub fn delete_group(&self, id: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { js_ok!(c.delete_group(&id)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Lorebook names.
+    #[wasm_bindgen(js_name = worldInfoList, unchecked_return_type = "Promise<{ file_id: string; name: string }[]>")]
+    pub fn world_info_list(&self, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.worldinfo_list())?) })
+    }
+
+    /// A lorebook file (`{ entries: {} }` when missing).
+    #[wasm_bindgen(js_name = worldInfo, unchecked_return_type = "Promise<StWorldInfo>")]
+    pub fn world_info(&self, name: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.worldinfo(&name))?) })
+    }
+
+    /// Saves a lorebook.
+    #[wasm_bindgen(js_name = saveWorldInfo, unchecked_return_type = "Promise<void>")]
+    pub fn save_world_info(
+        &self,
+        name: String,
+        #[wasm_bindgen(unchecked_param_type = "StWorldInfo")] data: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+    ) -> Promise {
+        let data = json_arg(data, "world info");
+        self.run(&opts, |c| async move { js_ok!(c.save_worldinfo(&name, &data?)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Deletes a lorebook.
+    #[wasm_bindgen(js_name = deleteWorldInfo, unchecked_return_type = "Promise<void>")]
+    pub fn delete_world_info(&self, name: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { js_ok!(c.delete_worldinfo(&name)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// The user's SillyTavern settings, parsed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, unknown>>")]
+    pub fn settings(&self, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.settings())?) })
+    }
+}
+

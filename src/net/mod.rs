@@ -1,0 +1,3 @@
+//! Browser edges for the network (wasm32 only): the fetch [`Transport`](crate::client::http::Transport).
+
+pub mod fetch;
