@@ -24,7 +24,7 @@ pub struct SseEvent {
 }
 
 /// Incremental SSE parser: feed it chunks as they arrive.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseParser {
     line: Vec<u8>,
     /// The previous chunk ended in `\r`: a `\n` starting the next chunk belongs to it.
@@ -43,6 +43,12 @@ pub struct SseParser {
 /// Default cap on one event: 16 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 << 20;
 
+impl Default for SseParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SseParser {
     /// A parser with the default per-event size cap.
     pub fn new() -> Self {
@@ -51,7 +57,17 @@ impl SseParser {
 
     /// A parser that drops (and flags) events larger than `max` bytes.
     pub fn with_max_event_bytes(max: usize) -> Self {
-        SseParser { max_event_bytes: max, ..Default::default() }
+        SseParser {
+            line: Vec::new(),
+            after_cr: false,
+            data: String::new(),
+            has_data: false,
+            event: String::new(),
+            last_id: None,
+            retry_ms: None,
+            max_event_bytes: max,
+            overflowed: false,
+        }
     }
 
     /// True once an oversized line or event was dropped.
@@ -347,6 +363,14 @@ mod tests {
         let evs = p.feed(b"data: 0123456789abcdefghijklmnop\n\ndata: ok\n\n");
         assert!(p.overflowed());
         assert_eq!(evs.last().unwrap().data, "ok");
+    }
+
+    #[test]
+    fn a_default_parser_has_the_default_size_cap() {
+        // Regression: a derived Default once gave a 0-byte cap that dropped every line.
+        let mut p = SseParser::default();
+        assert_eq!(p.feed(b"data: hi\n\n")[0].data, "hi");
+        assert!(!p.overflowed());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! SillyTavern's error shapes turned into typed errors (`200 {error}` bodies included).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde_json::{json, Value};
 
@@ -35,6 +36,11 @@ impl Default for ClientOptions {
 /// A SillyTavern server.
 pub struct StClient<T: Transport> {
     transport: T,
+    shared: Rc<Shared>,
+}
+
+/// What all views of one server share: settings, the CSRF token and the rate limiter.
+struct Shared {
     options: ClientOptions,
     csrf: RefCell<Option<String>>,
     limiter: RefCell<TokenBucket>,
@@ -51,12 +57,14 @@ impl<T: Transport> StClient<T> {
     /// A client over `transport`.
     pub fn new(transport: T, options: ClientOptions) -> Self {
         let now = transport.now_ms();
-        StClient {
-            limiter: RefCell::new(TokenBucket::new(options.rate_limit, now)),
-            transport,
-            options,
-            csrf: RefCell::new(None),
-        }
+        let shared = Shared { limiter: RefCell::new(TokenBucket::new(options.rate_limit, now)), options, csrf: RefCell::new(None) };
+        StClient { transport, shared: Rc::new(shared) }
+    }
+
+    /// The same server (token, limiter, settings) over another transport — e.g. one carrying a
+    /// per-call `AbortSignal`.
+    pub fn with_transport<U: Transport>(&self, transport: U) -> StClient<U> {
+        StClient { transport, shared: Rc::clone(&self.shared) }
     }
 
     /// The transport (for the browser layer).
@@ -67,7 +75,7 @@ impl<T: Transport> StClient<T> {
     /// Waits for a rate-limit token, then sends.
     async fn send_limited(&self, req: &Request) -> Result<Response> {
         loop {
-            let wait = self.limiter.borrow_mut().try_acquire(self.transport.now_ms());
+            let wait = self.shared.limiter.borrow_mut().try_acquire(self.transport.now_ms());
             match wait {
                 Ok(()) => break,
                 Err(ms) => self.transport.sleep(ms).await,
@@ -78,11 +86,11 @@ impl<T: Transport> StClient<T> {
 
     /// The CSRF token, fetched once per client (and again after a rejection).
     pub async fn csrf_token(&self) -> Result<String> {
-        if let Some(t) = self.csrf.borrow().clone() {
+        if let Some(t) = self.shared.csrf.borrow().clone() {
             return Ok(t);
         }
         let mut req = Request::get("/csrf-token");
-        req.timeout_ms = self.options.timeout_ms;
+        req.timeout_ms = self.shared.options.timeout_ms;
         let resp = self.send_limited(&req).await?;
         if !resp.ok() {
             return Err(error_for_status(resp.status, &resp.text()));
@@ -91,13 +99,13 @@ impl<T: Transport> StClient<T> {
             .ok()
             .and_then(|v| v.get("token").and_then(Value::as_str).map(str::to_string))
             .ok_or_else(|| Error::new(ErrorCode::ServerError, "GET /csrf-token did not return a token: is this a SillyTavern server?"))?;
-        *self.csrf.borrow_mut() = Some(token.clone());
+        *self.shared.csrf.borrow_mut() = Some(token.clone());
         Ok(token)
     }
 
     /// Sends a request with CSRF, rate limiting and retries; returns a 2xx response.
     async fn call(&self, mut req: Request, repeat: Repeat) -> Result<Response> {
-        req.timeout_ms = self.options.timeout_ms;
+        req.timeout_ms = self.shared.options.timeout_ms;
         let mut csrf_refreshed = false;
         let mut retry = 0;
         loop {
@@ -113,7 +121,7 @@ impl<T: Transport> StClient<T> {
                     let body = resp.text();
                     if is_csrf_rejection(resp.status, &body) && !csrf_refreshed {
                         csrf_refreshed = true;
-                        *self.csrf.borrow_mut() = None;
+                        *self.shared.csrf.borrow_mut() = None;
                         continue;
                     }
                     let retry_after = resp.header("retry-after").and_then(|v| super::retry::parse_retry_after(v, self.transport.now_ms()));
@@ -128,7 +136,7 @@ impl<T: Transport> StClient<T> {
                 return Err(err);
             }
             let mut rnd = || self.transport.random();
-            match self.options.retry.delay_ms(retry, retry_after, &mut rnd) {
+            match self.shared.options.retry.delay_ms(retry, retry_after, &mut rnd) {
                 Some(ms) => self.transport.sleep(ms).await,
                 None => return Err(err),
             }
