@@ -101,12 +101,24 @@ impl fmt::Display for ErrorCode {
 pub struct Error {
     code: ErrorCode,
     message: String,
+    retry_after_ms: Option<u64>,
 }
 
 impl Error {
     /// Builds an error from a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error { code, message: message.into(), retry_after_ms: None }
+    }
+
+    /// Attaches the server's `Retry-After` (in ms) to a rate-limit or server error.
+    pub fn with_retry_after(mut self, ms: Option<f64>) -> Self {
+        self.retry_after_ms = ms.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64);
+        self
+    }
+
+    /// How long the server asked us to wait before retrying, if it said.
+    pub fn retry_after_ms(&self) -> Option<f64> {
+        self.retry_after_ms.map(|v| v as f64)
     }
 
     /// The stable code.

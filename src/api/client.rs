@@ -96,6 +96,11 @@ pub struct JsStClient {
 }
 
 impl JsStClient {
+    /// The underlying client (shared with generators made from it).
+    pub(crate) fn shared_client(&self) -> Rc<StClient<FetchTransport>> {
+        Rc::clone(&self.inner)
+    }
+
     /// Runs `f` on a view of the client that observes the call's `AbortSignal`.
     fn run<F, Fut>(&self, opts: &JsValue, f: F) -> Promise
     where

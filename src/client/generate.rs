@@ -425,7 +425,7 @@ pub async fn generate_with_fallback<R: Runner>(
                     let transient = is_retryable(e.code()) && !got_token;
                     let mut rnd = || runner.random();
                     let delay = if transient && breakers.0[i].allow(runner.now_ms()) {
-                        retry.delay_ms(retry_no, None, &mut rnd)
+                        retry.delay_ms(retry_no, e.retry_after_ms(), &mut rnd)
                     } else {
                         None
                     };

@@ -74,13 +74,7 @@ impl<T: Transport> StClient<T> {
 
     /// Waits for a rate-limit token, then sends.
     async fn send_limited(&self, req: &Request) -> Result<Response> {
-        loop {
-            let wait = self.shared.limiter.borrow_mut().try_acquire(self.transport.now_ms());
-            match wait {
-                Ok(()) => break,
-                Err(ms) => self.transport.sleep(ms).await,
-            }
-        }
+        self.throttle().await;
         self.transport.send(req).await
     }
 
@@ -103,6 +97,30 @@ impl<T: Transport> StClient<T> {
         Ok(token)
     }
 
+    /// Adds the CSRF token to a request sent outside [`StClient`]'s own calls (streaming).
+    pub async fn authorize(&self, req: &mut Request) -> Result<()> {
+        let token = self.csrf_token().await?;
+        req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("x-csrf-token"));
+        req.headers.push(("X-CSRF-Token".into(), token));
+        Ok(())
+    }
+
+    /// Forgets the CSRF token (after the server rejected it).
+    pub fn invalidate_csrf(&self) {
+        *self.shared.csrf.borrow_mut() = None;
+    }
+
+    /// Waits for the rate limiter (for requests sent outside [`StClient`]'s own calls).
+    pub async fn throttle(&self) {
+        loop {
+            let wait = self.shared.limiter.borrow_mut().try_acquire(self.transport.now_ms());
+            match wait {
+                Ok(()) => return,
+                Err(ms) => self.transport.sleep(ms).await,
+            }
+        }
+    }
+
     /// Sends a request with CSRF, rate limiting and retries; returns a 2xx response.
     async fn call(&self, mut req: Request, repeat: Repeat) -> Result<Response> {
         req.timeout_ms = self.shared.options.timeout_ms;
@@ -110,9 +128,7 @@ impl<T: Transport> StClient<T> {
         let mut retry = 0;
         loop {
             if req.method == Method::Post {
-                let token = self.csrf_token().await?;
-                req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("x-csrf-token"));
-                req.headers.push(("X-CSRF-Token".into(), token));
+                self.authorize(&mut req).await?;
             }
             let outcome = self.send_limited(&req).await;
             let err = match outcome {
@@ -121,22 +137,21 @@ impl<T: Transport> StClient<T> {
                     let body = resp.text();
                     if is_csrf_rejection(resp.status, &body) && !csrf_refreshed {
                         csrf_refreshed = true;
-                        *self.shared.csrf.borrow_mut() = None;
+                        self.invalidate_csrf();
                         continue;
                     }
                     let retry_after = resp.header("retry-after").and_then(|v| super::retry::parse_retry_after(v, self.transport.now_ms()));
-                    (error_for_status(resp.status, &body), retry_after)
+                    error_for_status(resp.status, &body).with_retry_after(retry_after)
                 }
-                Err(e) => (e, None),
+                Err(e) => e,
             };
-            let (err, retry_after) = err;
             retry += 1;
             let may_repeat = repeat == Repeat::Safe || err.code() == ErrorCode::RateLimited;
             if !(may_repeat && is_retryable(err.code())) {
                 return Err(err);
             }
             let mut rnd = || self.transport.random();
-            match self.shared.options.retry.delay_ms(retry, retry_after, &mut rnd) {
+            match self.shared.options.retry.delay_ms(retry, err.retry_after_ms(), &mut rnd) {
                 Some(ms) => self.transport.sleep(ms).await,
                 None => return Err(err),
             }

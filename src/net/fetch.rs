@@ -16,17 +16,26 @@ use crate::error::{Error, ErrorCode, Result};
 pub struct FetchTransport {
     base_url: String,
     signal: Option<AbortSignal>,
+    /// Send cookies (SillyTavern needs them; a direct OpenAI-compatible endpoint answering
+    /// `Access-Control-Allow-Origin: *` must not get them, or the browser rejects the answer).
+    with_credentials: bool,
 }
 
 impl FetchTransport {
     /// `base_url` like `http://127.0.0.1:8000` (a trailing `/` is dropped).
     pub fn new(base_url: &str) -> Self {
-        FetchTransport { base_url: base_url.trim_end_matches('/').to_string(), signal: None }
+        FetchTransport { base_url: base_url.trim_end_matches('/').to_string(), signal: None, with_credentials: true }
+    }
+
+    /// A transport that sends no cookies (for third-party endpoints).
+    pub fn without_credentials(mut self) -> Self {
+        self.with_credentials = false;
+        self
     }
 
     /// The same transport observing a caller's `AbortSignal`.
     pub fn with_signal(&self, signal: Option<AbortSignal>) -> Self {
-        FetchTransport { base_url: self.base_url.clone(), signal }
+        FetchTransport { signal, ..self.clone() }
     }
 
     /// The base URL.
@@ -34,7 +43,8 @@ impl FetchTransport {
         &self.base_url
     }
 
-    fn aborted_by_caller(&self) -> bool {
+    /// True when the caller's signal has fired.
+    pub fn aborted_by_caller(&self) -> bool {
         self.signal.as_ref().is_some_and(AbortSignal::aborted)
     }
 }
@@ -122,7 +132,7 @@ impl FetchTransport {
             Method::Get => "GET",
             Method::Post => "POST",
         });
-        init.set_credentials(RequestCredentials::Include);
+        init.set_credentials(if self.with_credentials { RequestCredentials::Include } else { RequestCredentials::Omit });
         init.set_mode(RequestMode::Cors);
         if let Some(b) = build_body(&req.body, &headers)? {
             init.set_body(&b);
@@ -142,7 +152,8 @@ impl FetchTransport {
         }
     }
 
-    async fn classify_failure(&self, guard: &Guard, e: JsValue) -> Error {
+    /// Classifies a rejected fetch or body read: aborted, timeout, CORS block or network.
+    pub async fn classify_failure(&self, guard: &Guard, e: JsValue) -> Error {
         if self.aborted_by_caller() {
             return Error::new(ErrorCode::Aborted, "the request was aborted");
         }
@@ -171,7 +182,7 @@ impl FetchTransport {
     }
 
     /// Reads a whole response.
-    async fn finish(&self, resp: web_sys::Response, guard: &Guard) -> Result<Response> {
+    pub async fn finish(&self, resp: web_sys::Response, guard: &Guard) -> Result<Response> {
         let status = resp.status();
         let headers = read_headers(&resp.headers());
         let buf = match resp.array_buffer() {
@@ -237,7 +248,8 @@ impl Guard {
         Ok(Guard { controller, timer, _on_timeout: on_timeout, forward, timed_out, timeout_ms })
     }
 
-    fn timed_out(&self) -> bool {
+    /// True when the timer (not the caller) aborted the request.
+    pub fn timed_out(&self) -> bool {
         self.timed_out.get()
     }
 
