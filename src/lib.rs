@@ -10,15 +10,20 @@
 #![warn(missing_docs)]
 
 pub mod card;
+pub mod client;
 pub mod error;
 pub mod lorebook;
 pub mod macros;
 pub mod prompt;
+pub mod settings;
+pub mod store;
 pub mod version;
 pub mod worldinfo;
 
 #[cfg(target_arch = "wasm32")]
 pub mod api;
+#[cfg(target_arch = "wasm32")]
+pub mod net;
 
 pub use error::{Error, ErrorCode, Result};
 pub use version::VERSION;

@@ -4,7 +4,12 @@
 //! JS naming: camelCase functions, Promises for anything async, errors thrown
 //! as `TavernError` objects (see [`error`]).
 
+pub mod card;
+pub mod client;
+pub mod engine;
 pub mod error;
+pub mod generate;
+pub mod store;
 
 use wasm_bindgen::prelude::*;
 

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// One fix-up or lossy step taken while reading or writing a card or lorebook.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Warning {
     /// Stable snake_case code (e.g. `tags_csv`, `lossy_utf8`, `empty_name`).
     pub code: String,

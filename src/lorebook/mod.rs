@@ -11,3 +11,7 @@ pub use model::{
     parse_decorators, CharacterFilter, Decorator, EntryId, JsonMap, Lorebook, LorebookEntry, LorebookLimits, Position,
     Role, SelectiveLogic,
 };
+
+pub mod formats;
+
+pub use formats::{export_lorebook, import_lorebook, ImportedLorebook, LorebookExportFormat, LorebookFormat};

@@ -626,31 +626,69 @@ impl LorebookEntry {
         }
     }
 
+    /// Cheap check: does this typed setting differ from SillyTavern's default?
+    fn non_default(&self, f: Field) -> bool {
+        match f {
+            Field::Position => self.position != Position::Before,
+            Field::ExcludeRecursion => self.exclude_recursion,
+            Field::PreventRecursion => self.prevent_recursion,
+            Field::DelayUntilRecursion => self.delay_until_recursion != 0,
+            Field::DisplayIndex => self.display_index.is_some(),
+            Field::Probability => self.probability != 100.0,
+            Field::UseProbability => !self.use_probability,
+            Field::Depth => self.depth != 4,
+            Field::SelectiveLogic => self.selective_logic != SelectiveLogic::AndAny,
+            Field::OutletName => !self.outlet_name.is_empty(),
+            Field::Group => !self.group.is_empty(),
+            Field::GroupOverride => self.group_override,
+            Field::GroupWeight => self.group_weight != 100.0,
+            Field::ScanDepth => self.scan_depth.is_some(),
+            Field::CaseSensitive => self.case_sensitive.is_some(),
+            Field::MatchWholeWords => self.match_whole_words.is_some(),
+            Field::UseGroupScoring => self.use_group_scoring.is_some(),
+            Field::AutomationId => !self.automation_id.is_empty(),
+            Field::Role => self.role != Role::System,
+            Field::Vectorized => self.vectorized,
+            Field::Sticky => self.sticky.is_some(),
+            Field::Cooldown => self.cooldown.is_some(),
+            Field::Delay => self.delay.is_some(),
+            Field::MatchPersonaDescription => self.match_persona_description,
+            Field::MatchCharacterDescription => self.match_character_description,
+            Field::MatchCharacterPersonality => self.match_character_personality,
+            Field::MatchCharacterDepthPrompt => self.match_character_depth_prompt,
+            Field::MatchScenario => self.match_scenario,
+            Field::MatchCreatorNotes => self.match_creator_notes,
+            Field::Triggers => !self.triggers.is_empty(),
+            Field::IgnoreBudget => self.ignore_budget,
+            Field::CharacterFilter => self.character_filter.is_some(),
+            Field::AddMemo => self.add_memo,
+        }
+    }
+
     /// The typed setting as JSON, and whether it differs from SillyTavern's default.
     fn get_field(&self, f: Field) -> (Value, bool) {
-        let d = LorebookEntry::default();
         let oi = |o: Option<i64>| o.map(Value::from).unwrap_or(Value::Null);
         let ob = |o: Option<bool>| o.map(Value::from).unwrap_or(Value::Null);
         match f {
-            Field::Position => (self.position.as_i64().into(), self.position != d.position),
+            Field::Position => (self.position.as_i64().into(), self.position != Position::Before),
             Field::ExcludeRecursion => (self.exclude_recursion.into(), self.exclude_recursion),
             Field::PreventRecursion => (self.prevent_recursion.into(), self.prevent_recursion),
             Field::DelayUntilRecursion => (self.delay_until_recursion.into(), self.delay_until_recursion != 0),
             Field::DisplayIndex => (oi(self.display_index), self.display_index.is_some()),
-            Field::Probability => (lenient::num_f64(self.probability), self.probability != d.probability),
+            Field::Probability => (lenient::num_f64(self.probability), self.probability != 100.0),
             Field::UseProbability => (self.use_probability.into(), !self.use_probability),
-            Field::Depth => (self.depth.into(), self.depth != d.depth),
-            Field::SelectiveLogic => (self.selective_logic.as_i64().into(), self.selective_logic != d.selective_logic),
+            Field::Depth => (self.depth.into(), self.depth != 4),
+            Field::SelectiveLogic => (self.selective_logic.as_i64().into(), self.selective_logic != SelectiveLogic::AndAny),
             Field::OutletName => (self.outlet_name.clone().into(), !self.outlet_name.is_empty()),
             Field::Group => (self.group.clone().into(), !self.group.is_empty()),
             Field::GroupOverride => (self.group_override.into(), self.group_override),
-            Field::GroupWeight => (lenient::num_f64(self.group_weight), self.group_weight != d.group_weight),
+            Field::GroupWeight => (lenient::num_f64(self.group_weight), self.group_weight != 100.0),
             Field::ScanDepth => (oi(self.scan_depth), self.scan_depth.is_some()),
             Field::CaseSensitive => (ob(self.case_sensitive), self.case_sensitive.is_some()),
             Field::MatchWholeWords => (ob(self.match_whole_words), self.match_whole_words.is_some()),
             Field::UseGroupScoring => (ob(self.use_group_scoring), self.use_group_scoring.is_some()),
             Field::AutomationId => (self.automation_id.clone().into(), !self.automation_id.is_empty()),
-            Field::Role => (self.role.as_i64().into(), self.role != d.role),
+            Field::Role => (self.role.as_i64().into(), self.role != Role::System),
             Field::Vectorized => (self.vectorized.into(), self.vectorized),
             Field::Sticky => (oi(self.sticky), self.sticky.is_some()),
             Field::Cooldown => (oi(self.cooldown), self.cooldown.is_some()),
@@ -694,7 +732,8 @@ impl LorebookEntry {
             e.selective = false;
         }
         let mut uid_set = false;
-        let mut consumed_st: Vec<Field> = Vec::new();
+        // Typed SillyTavern settings read from the entry's top level: (field, key, raw value).
+        let mut consumed_st: Vec<(Field, &String, &Value)> = Vec::new();
 
         for (k, val) in m {
             let ok = match k.as_str() {
@@ -768,9 +807,9 @@ impl LorebookEntry {
                     // Top-level SillyTavern settings (WI dialect; also tolerated in V2 entries).
                     let mut hit = false;
                     for (f, top, _, _) in ST_FIELDS {
-                        if top.contains(&k.as_str()) && !consumed_st.contains(f) {
+                        if top.contains(&k.as_str()) && !consumed_st.iter().any(|c| c.0 == *f) {
                             if e.set_field(*f, val) {
-                                consumed_st.push(*f);
+                                consumed_st.push((*f, k, val));
                                 hit = true;
                             }
                             break;
@@ -794,9 +833,19 @@ impl LorebookEntry {
             for (f, _, ext_names, _) in ST_FIELDS {
                 for name in ext_names.iter() {
                     if let Some(val) = e.extensions.get(*name) {
-                        let top_level_seen = consumed_st.contains(f) && *f != Field::Position;
-                        if top_level_seen {
-                            break; // keep the extension key as is; the top-level value wins
+                        let top_level = consumed_st.iter().find(|c| c.0 == *f && *f != Field::Position);
+                        if let Some((_, top_key, top_val)) = top_level {
+                            // The top-level value wins. An equal copy in `extensions` (ST writes
+                            // `case_sensitive` in both places) is a mirror and is dropped; a
+                            // different one is kept as is, and so is the top-level key (in
+                            // `extra`), so both are written back.
+                            let mut probe = e.clone();
+                            if probe.set_field(*f, &val.clone()) && probe.get_field(*f).0 == e.get_field(*f).0 {
+                                e.extensions.remove(*name);
+                            } else {
+                                e.extra.insert((*top_key).clone(), (*top_val).clone());
+                            }
+                            break;
                         }
                         if e.set_field(*f, &val.clone()) {
                             e.extensions.remove(*name);
@@ -814,16 +863,32 @@ impl LorebookEntry {
         e
     }
 
-    /// Writes the entry in the V2/V3 `character_book` dialect.
+    /// The uid a reader derives for this entry at position `index` without a `uid` key.
+    fn derived_uid(&self, index: usize) -> i64 {
+        match self.id {
+            Some(EntryId::Int(n)) => n,
+            _ => index as i64,
+        }
+    }
+
+    /// Writes the entry in the V2/V3 `character_book` dialect. A `uid` key is added only
+    /// when the uid differs from what a reader would derive (the numeric `id`).
     pub fn to_v3_value(&self) -> Value {
+        self.to_v3_value_at(None)
+    }
+
+    /// Like [`Self::to_v3_value`], for the entry at `index` of a book (a `uid` key is added
+    /// only when the uid differs from the numeric `id`, or from `index` without one).
+    pub fn to_v3_value_at(&self, index: Option<usize>) -> Value {
         let mut m = JsonMap::new();
         m.insert("keys".into(), self.keys.clone().into());
         m.insert("content".into(), self.content.clone().into());
         let mut ext = self.extensions.clone();
         for (f, _, _, out) in ST_FIELDS {
-            let (val, non_default) = self.get_field(*f);
-            if non_default {
-                ext.insert((*out).to_string(), val);
+            // A key still in `extensions` was kept on purpose (unreadable, or in conflict with a
+            // top-level value); it is written back as it was.
+            if self.non_default(*f) && !ext.contains_key(*out) {
+                ext.insert((*out).to_string(), self.get_field(*f).0);
             }
         }
         m.insert("extensions".into(), Value::Object(ext));
@@ -847,8 +912,17 @@ impl LorebookEntry {
         m.insert("constant".into(), self.constant.into());
         m.insert("position".into(), self.position.spec_str().into());
         m.insert("use_regex".into(), self.use_regex.into());
+        if let Some(i) = index {
+            if self.uid != self.derived_uid(i) {
+                m.insert("uid".into(), self.uid.into());
+            }
+        } else if self.id != Some(EntryId::Int(self.uid)) {
+            m.insert("uid".into(), self.uid.into());
+        }
+        // Unknown keys; a known key lands here only when its value was unreadable, and then the
+        // original value is what we write back.
         for (k, v) in &self.extra {
-            m.entry(k.clone()).or_insert_with(|| v.clone());
+            m.insert(k.clone(), v.clone());
         }
         Value::Object(m)
     }
@@ -892,7 +966,7 @@ impl LorebookEntry {
             m.insert("extensions".into(), Value::Object(self.extensions.clone()));
         }
         for (k, v) in &self.extra {
-            m.entry(k.clone()).or_insert_with(|| v.clone());
+            m.insert(k.clone(), v.clone());
         }
         Value::Object(m)
     }
@@ -1091,9 +1165,12 @@ impl Lorebook {
             m.insert("recursive_scanning".into(), b.into());
         }
         m.insert("extensions".into(), Value::Object(self.extensions.clone()));
-        m.insert("entries".into(), Value::Array(self.entries.iter().map(|e| e.to_v3_value()).collect()));
+        m.insert(
+            "entries".into(),
+            Value::Array(self.entries.iter().enumerate().map(|(i, e)| e.to_v3_value_at(Some(i))).collect()),
+        );
         for (k, v) in &self.extra {
-            m.entry(k.clone()).or_insert_with(|| v.clone());
+            m.insert(k.clone(), v.clone());
         }
         Value::Object(m)
     }
@@ -1126,7 +1203,7 @@ impl Lorebook {
             m.insert("extensions".into(), Value::Object(self.extensions.clone()));
         }
         for (k, v) in &self.extra {
-            m.entry(k.clone()).or_insert_with(|| v.clone());
+            m.insert(k.clone(), v.clone());
         }
         Value::Object(m)
     }

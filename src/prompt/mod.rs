@@ -1,1 +1,407 @@
 //! Prompt assembly: chat completion and text completion (issue #5).
+//!
+//! [`build_prompt`] takes a [`PromptRequest`] (character or group, persona, chat,
+//! settings, lorebooks and their timed-effect state, generation type) and returns
+//! the OpenAI-style `messages` (chat completion) or the prompt `text` (text
+//! completion with an instruct template), the stop strings, a [`PromptReport`] and
+//! the new lorebook state. Token counting goes through a [`TokenCounter`]
+//! (default: SillyTavern's "None / estimated" tokenizer).
+
+mod build;
+pub mod instruct;
+pub mod tokens;
+
+use serde::{Deserialize, Serialize};
+
+pub use build::{build_prompt, build_prompt_with_books};
+pub use tokens::{Estimator, TokenCounter};
+
+use crate::lorebook::Lorebook;
+use crate::macros::{ChatMessage, VarMap};
+use crate::worldinfo::{BookSource, TimedState, WorldInfoResult, WorldInfoSettings};
+
+/// A character (the fields prompt assembly uses).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CharacterInput {
+    /// Name.
+    pub name: String,
+    /// Avatar file name (for lorebook character filters).
+    pub avatar: String,
+    /// `description`.
+    pub description: String,
+    /// `personality`.
+    pub personality: String,
+    /// `scenario`.
+    pub scenario: String,
+    /// `first_mes`.
+    #[serde(alias = "first_mes")]
+    pub first_mes: String,
+    /// `mes_example`.
+    #[serde(alias = "mes_example")]
+    pub mes_example: String,
+    /// `system_prompt` (replaces the main prompt when preferred).
+    #[serde(alias = "system_prompt")]
+    pub system_prompt: String,
+    /// `post_history_instructions` (replaces the jailbreak prompt when preferred).
+    #[serde(alias = "post_history_instructions")]
+    pub post_history_instructions: String,
+    /// `creator_notes`.
+    #[serde(alias = "creator_notes")]
+    pub creator_notes: String,
+    /// `character_version`.
+    #[serde(alias = "character_version")]
+    pub character_version: String,
+    /// `extensions.depth_prompt`.
+    #[serde(alias = "depth_prompt", skip_serializing_if = "Option::is_none")]
+    pub depth_prompt: Option<DepthPrompt>,
+    /// Tag ids (lorebook tag filters).
+    pub tags: Vec<String>,
+}
+
+/// The character's depth prompt ("character's note").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct DepthPrompt {
+    /// Text.
+    pub prompt: String,
+    /// Depth (default 4).
+    pub depth: i64,
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+}
+
+impl Default for DepthPrompt {
+    fn default() -> Self {
+        DepthPrompt { prompt: String::new(), depth: 4, role: "system".into() }
+    }
+}
+
+/// A group chat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct GroupInput {
+    /// All members; [`PromptRequest::character`] is the current speaker.
+    pub members: Vec<CharacterInput>,
+    /// Muted member names.
+    pub muted: Vec<String>,
+    /// Join the members' description/personality/scenario (generation mode "join").
+    pub join_cards: bool,
+}
+
+/// The user's persona.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PersonaInput {
+    /// Name (`{{user}}`).
+    pub name: String,
+    /// Description (`{{persona}}`).
+    pub description: String,
+    /// 0 = in the prompt (the only position implemented), anything else = not inserted.
+    pub position: i64,
+}
+
+/// Author's note of the chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AuthorsNote {
+    /// The note text (macros allowed).
+    pub text: String,
+    /// Insert every N user messages (0 = never).
+    pub interval: i64,
+    /// Depth when in chat.
+    pub depth: i64,
+    /// 1 = in chat at depth, 0 = after the main prompt, 2 = before the main prompt.
+    pub position: i64,
+    /// 0 system, 1 user, 2 assistant.
+    pub role: i64,
+}
+
+impl Default for AuthorsNote {
+    fn default() -> Self {
+        AuthorsNote { text: String::new(), interval: 1, depth: 4, position: 1, role: 0 }
+    }
+}
+
+/// One item of the prompt order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptOrderItem {
+    /// `main`, `worldInfoBefore`, `personaDescription`, `charDescription`,
+    /// `charPersonality`, `scenario`, `enhanceDefinitions`, `nsfw`, `worldInfoAfter`,
+    /// `dialogueExamples`, `chatHistory`, `jailbreak`, or a custom prompt identifier.
+    pub identifier: String,
+    /// Whether it is included.
+    pub enabled: bool,
+}
+
+/// A custom prompt of the preset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CustomPrompt {
+    /// Identifier (referenced from the order).
+    pub identifier: String,
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// Text (macros allowed).
+    pub content: String,
+    /// 0 = relative (in the order), 1 = absolute (injected at depth).
+    #[serde(alias = "injection_position")]
+    pub injection_position: i64,
+    /// Depth for absolute prompts.
+    #[serde(alias = "injection_depth")]
+    pub injection_depth: i64,
+    /// Order for absolute prompts (default 100).
+    #[serde(alias = "injection_order")]
+    pub injection_order: i64,
+}
+
+/// Chat-completion preset and prompt settings (defaults = SillyTavern's Default preset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PromptSettings {
+    /// Main prompt.
+    pub main_prompt: String,
+    /// Auxiliary ("NSFW") prompt.
+    pub nsfw_prompt: String,
+    /// Post-history instructions ("jailbreak").
+    pub jailbreak_prompt: String,
+    /// Enhance-definitions prompt.
+    pub enhance_definitions_prompt: String,
+    /// The order and enabled set.
+    pub prompt_order: Vec<PromptOrderItem>,
+    /// Custom prompts.
+    pub custom_prompts: Vec<CustomPrompt>,
+    /// `[Start a new Chat]`.
+    pub new_chat_prompt: String,
+    /// `[Start a new group chat. Group members: {{group}}]`.
+    pub new_group_chat_prompt: String,
+    /// `[Example Chat]`.
+    pub new_example_chat_prompt: String,
+    /// Continue nudge.
+    pub continue_nudge_prompt: String,
+    /// Impersonation prompt.
+    pub impersonation_prompt: String,
+    /// Group nudge.
+    pub group_nudge_prompt: String,
+    /// Quiet prompt (for `quiet` generations).
+    pub quiet_prompt: String,
+    /// World Info wrapper (`{0}` = the text).
+    pub wi_format: String,
+    /// `{{scenario}}`.
+    pub scenario_format: String,
+    /// `{{personality}}`.
+    pub personality_format: String,
+    /// -1 none, 0 default, 1 completion (`name` field), 2 content (`Name: ` prefix).
+    pub names_behavior: i64,
+    /// Use the card's system prompt instead of the main prompt.
+    pub prefer_character_prompt: bool,
+    /// Use the card's post-history instructions instead of the jailbreak prompt.
+    pub prefer_character_jailbreak: bool,
+    /// Context size in tokens.
+    pub max_context: usize,
+    /// Reply length in tokens (reserved).
+    pub max_tokens: usize,
+    /// Examples before history (else they get what the history leaves).
+    pub pin_examples: bool,
+    /// User message used when the user sent nothing.
+    pub send_if_empty: String,
+    /// Tokens added per chat message (OpenAI-style framing); 0 for text counters.
+    pub tokens_per_message: usize,
+    /// Model name (`{{model}}`).
+    pub model: String,
+}
+
+impl Default for PromptSettings {
+    fn default() -> Self {
+        let order = [
+            ("main", true),
+            ("worldInfoBefore", true),
+            ("personaDescription", true),
+            ("charDescription", true),
+            ("charPersonality", true),
+            ("scenario", true),
+            ("enhanceDefinitions", false),
+            ("nsfw", true),
+            ("worldInfoAfter", true),
+            ("dialogueExamples", true),
+            ("chatHistory", true),
+            ("jailbreak", true),
+        ];
+        PromptSettings {
+            main_prompt: "Write {{char}}'s next reply in a fictional chat between {{charIfNotGroup}} and {{user}}.".into(),
+            nsfw_prompt: String::new(),
+            jailbreak_prompt: String::new(),
+            enhance_definitions_prompt: "If you have more knowledge of {{char}}, add to the character's lore and personality to enhance them but keep the Character Sheet's definitions absolute.".into(),
+            prompt_order: order
+                .iter()
+                .map(|(i, e)| PromptOrderItem { identifier: i.to_string(), enabled: *e })
+                .collect(),
+            custom_prompts: Vec::new(),
+            new_chat_prompt: "[Start a new Chat]".into(),
+            new_group_chat_prompt: "[Start a new group chat. Group members: {{group}}]".into(),
+            new_example_chat_prompt: "[Example Chat]".into(),
+            continue_nudge_prompt: "[Continue your last message without repeating its original content.]".into(),
+            impersonation_prompt: "[Write your next reply from the point of view of {{user}}, using the chat history so far as a guideline for the writing style of {{user}}. Write 1 reply only in internet RP style. Don't write as {{char}} or system. Don't describe actions of {{char}}.]".into(),
+            group_nudge_prompt: "[Write the next reply only as {{char}}.]".into(),
+            quiet_prompt: String::new(),
+            wi_format: "{0}".into(),
+            scenario_format: "{{scenario}}".into(),
+            personality_format: "{{personality}}".into(),
+            names_behavior: 0,
+            prefer_character_prompt: true,
+            prefer_character_jailbreak: true,
+            max_context: 4095,
+            max_tokens: 300,
+            pin_examples: false,
+            send_if_empty: String::new(),
+            tokens_per_message: 3,
+            model: String::new(),
+        }
+    }
+}
+
+/// A lorebook taking part in the build.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LorebookInput {
+    /// Book name.
+    pub name: String,
+    /// Where it is active.
+    pub source: BookSource,
+    /// The book.
+    pub book: Lorebook,
+}
+
+/// Text-completion settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TextSettings {
+    /// Instruct template name (`chatml`, `llama3`, `mistral`, `alpaca`, `vicuna`,
+    /// `gemma`, `command-r`) or `none` for plain `Name: message` lines.
+    pub instruct: String,
+    /// Separator heading each example block (`***`).
+    pub example_separator: String,
+    /// Marks the start of the chat (`***`).
+    pub chat_start: String,
+}
+
+impl Default for TextSettings {
+    fn default() -> Self {
+        TextSettings { instruct: "none".into(), example_separator: "***".into(), chat_start: "***".into() }
+    }
+}
+
+/// Everything one prompt build reads.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PromptRequest {
+    /// `chat` (messages) or `text` (one prompt string).
+    pub mode: String,
+    /// The character (in groups: the current speaker).
+    pub character: CharacterInput,
+    /// Group chat, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupInput>,
+    /// Persona.
+    pub persona: PersonaInput,
+    /// Chat, oldest first.
+    pub chat: Vec<ChatMessage>,
+    /// Chat-completion settings (budget, prompts, order).
+    pub settings: PromptSettings,
+    /// Text-completion settings.
+    pub text: TextSettings,
+    /// World Info settings.
+    pub world_info: WorldInfoSettings,
+    /// Active lorebooks.
+    pub lorebooks: Vec<LorebookInput>,
+    /// Timed-effect state of the chat.
+    pub lorebook_state: TimedState,
+    /// Author's note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authors_note: Option<AuthorsNote>,
+    /// normal, continue, impersonate, swipe, regenerate, quiet.
+    pub generation_type: String,
+    /// Text in the send box.
+    pub input: String,
+    /// Random seed.
+    pub seed: u64,
+    /// "Now" (epoch ms) for time macros.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub now: Option<f64>,
+    /// UTC offset in minutes.
+    pub utc_offset_minutes: i32,
+    /// Chat id (stable `{{pick}}`).
+    pub chat_id: String,
+    /// Chat variables.
+    pub local_variables: VarMap,
+    /// Global variables.
+    pub global_variables: VarMap,
+}
+
+/// One message of a chat-completion prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// Text.
+    pub content: String,
+    /// Optional name (`example_user`, `example_assistant`, or a speaker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// One block of the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportBlock {
+    /// Identifier (`main`, `chatHistory`, `dialogueExamples`, `authorsNote`, …).
+    pub identifier: String,
+    /// Messages it produced.
+    pub messages: usize,
+    /// Tokens.
+    pub tokens: usize,
+}
+
+/// Why the prompt looks the way it does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptReport {
+    /// Every block with its token count, in prompt order.
+    pub blocks: Vec<ReportBlock>,
+    /// Total tokens of the prompt.
+    pub total_tokens: usize,
+    /// Token budget (context − reply).
+    pub budget: usize,
+    /// Chat messages included / dropped by the budget.
+    pub history_included: usize,
+    /// Chat messages that did not fit.
+    pub history_dropped: usize,
+    /// Example blocks included / dropped.
+    pub examples_included: usize,
+    /// Example blocks that did not fit.
+    pub examples_dropped: usize,
+    /// The World Info scan (activated entries with reasons, dropped entries).
+    pub world_info: WorldInfoResult,
+}
+
+/// The result of [`build_prompt`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptOutput {
+    /// Chat-completion messages (also filled in text mode, for inspection).
+    pub messages: Vec<PromptMessage>,
+    /// Text-completion prompt (text mode only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Stop strings.
+    pub stop: Vec<String>,
+    /// The report.
+    pub report: PromptReport,
+    /// Lorebook timed-effect state to store.
+    pub lorebook_state: TimedState,
+    /// Chat variables after macros ran.
+    pub local_variables: VarMap,
+    /// Global variables after macros ran.
+    pub global_variables: VarMap,
+}

@@ -1,0 +1,592 @@
+//! `TavernStore`: the character library, chats, backups and settings for JS.
+//! Conversion only — every operation is a [`crate::store::Store`] or [`crate::settings`] call.
+
+use std::ops::ControlFlow;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Promise, Uint8Array};
+use serde::Deserialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use super::error::{from_js_value, to_js_value};
+use crate::settings;
+use crate::store::indexeddb::IndexedDbStore;
+use crate::store::{
+    Asset, Change, Character, CharacterQuery, Chat, MemoryStore, MessageEdit, NewMessage, Progress, Store, StoreEnv,
+};
+use crate::{Error, ErrorCode};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_STORE: &'static str = r#"
+/** Sync metadata carried by every record. */
+export interface SyncMeta { id: string; rev: number; createdAt: number; updatedAt: number; deleted: boolean; }
+export interface Character extends SyncMeta {
+  name: string; card: Record<string, unknown>; tags: string[]; favorite: boolean;
+  lastUsedAt: number | null; avatarAssetId: string | null;
+}
+export interface CharacterInput {
+  card: Record<string, unknown>; tags?: string[]; favorite?: boolean;
+  /** Avatar image bytes, stored as a Blob in the asset store. */
+  avatar?: Uint8Array; avatarMime?: string;
+}
+export interface CharacterPatch { card?: Record<string, unknown>; name?: string; tags?: string[]; favorite?: boolean; lastUsedAt?: number | null; }
+export interface CharacterQuery {
+  query?: string; match?: "substring" | "prefix"; tag?: string; favoritesOnly?: boolean;
+  sort?: "name" | "recentlyUsed" | "created"; reverse?: boolean; offset?: number; limit?: number;
+}
+export interface Page<T> { items: T[]; total: number; offset: number; }
+export interface Chat extends SyncMeta {
+  characterId: string | null; groupId: string | null; title: string; messageCount: number; nextSeq: number;
+  lastMessagePreview: string | null; lastMessageAt: number | null; metadata: Record<string, unknown>;
+}
+export interface ChatInput { characterId?: string; groupId?: string; title?: string; metadata?: Record<string, unknown>; }
+export interface Message extends SyncMeta {
+  chatId: string; seq: number; name: string; isUser: boolean; isSystem: boolean; mes: string; sendDate: number | null;
+  swipes: string[]; swipeId: number; swipeInfo: unknown[]; extra: Record<string, unknown>; fields: Record<string, unknown>;
+}
+export interface MessageInput {
+  name?: string; isUser?: boolean; isSystem?: boolean; mes?: string; sendDate?: number;
+  swipes?: string[]; swipeId?: number; swipeInfo?: unknown[]; extra?: Record<string, unknown>; fields?: Record<string, unknown>;
+}
+export interface MessageEdit { mes?: string; addSwipe?: string; deleteSwipe?: number; swipeId?: number; extra?: Record<string, unknown>; isSystem?: boolean; }
+export interface GetMessagesOptions { chatId: string; before?: number; limit?: number; }
+export interface ProgressOptions { onProgress?: (p: { done: number; total: number }) => void; signal?: AbortSignal; }
+export interface ImportReport { written: number; skipped: number; }
+export interface StoreInfo { backend: "indexeddb" | "memory"; persistent: boolean; name: string; schemaVersion: number; fallbackReason: string | null; }
+export interface StoreChange { store: string; ids: string[]; op: "put" | "delete" | "import"; remote: boolean; }
+/** A card to import: the card JSON (object or text/bytes), or `{ card, avatar?, avatarMime? }`. */
+export type CardFile = Record<string, unknown> | string | Uint8Array | CharacterInput;
+export interface Generation { temperature?: number; topP?: number; maxTokens?: number; contextSize?: number; stream?: boolean; }
+export interface Settings {
+  connection: { url: string; authMode: "none" | "basic" | "account"; username: string };
+  backend: { kind: "sillyTavern" | "openAi" | "host"; baseUrl: string; model: string; apiKeyName: string };
+  generation: Generation;
+  characterOverrides: Record<string, Generation>;
+  chatOverrides: Record<string, Generation>;
+  voice: { enabled: boolean; voice: string; rate: number; pitch: number };
+  theme: { mode: "system" | "light" | "dark"; accent: string; fontScale: number };
+}
+/** A partial settings update (JSON merge patch: objects merge, `null` removes). */
+export type SettingsPatch = { [K in keyof Settings]?: Partial<Settings[K]> | null };
+export interface FieldError { path: string; message: string; }
+"#;
+
+#[derive(Clone)]
+enum Backend {
+    Idb(IndexedDbStore),
+    Mem(Rc<MemoryStore>),
+}
+
+/// Runs `$body` with `$s` bound to the concrete store.
+macro_rules! with_store {
+    ($b:expr, $s:ident => $body:expr) => {
+        match $b {
+            Backend::Idb($s) => $body,
+            Backend::Mem($s) => {
+                let $s = &**$s;
+                $body
+            }
+        }
+    };
+}
+
+/// A store of characters, chats, assets and settings: IndexedDB when a name is given and
+/// IndexedDB works, else in memory (see `info().persistent` / `fallbackReason`).
+#[wasm_bindgen]
+pub struct TavernStore {
+    backend: Backend,
+}
+
+fn spawn<F>(f: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+{
+    future_to_promise(f)
+}
+
+fn js_progress(opts: &JsValue) -> impl FnMut(Progress) -> ControlFlow<()> {
+    let get = |k: &str| js_sys::Reflect::get(opts, &JsValue::from_str(k)).ok().filter(|v| !v.is_undefined() && !v.is_null());
+    let on = get("onProgress").and_then(|f| f.dyn_into::<Function>().ok());
+    let signal = get("signal").and_then(|s| s.dyn_into::<web_sys::AbortSignal>().ok());
+    move |p: Progress| {
+        if signal.as_ref().is_some_and(|s| s.aborted()) {
+            return ControlFlow::Break(());
+        }
+        if let Some(f) = &on {
+            if let Ok(v) = to_js_value(&p) {
+                let _ = f.call1(&JsValue::UNDEFINED, &v);
+            }
+        }
+        if signal.as_ref().is_some_and(|s| s.aborted()) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+}
+
+fn aborted_before(opts: &JsValue) -> bool {
+    js_sys::Reflect::get(opts, &JsValue::from_str("signal"))
+        .ok()
+        .and_then(|s| s.dyn_into::<web_sys::AbortSignal>().ok())
+        .is_some_and(|s| s.aborted())
+}
+
+/// One card file as given by JS → (card JSON, tags, favourite, avatar bytes, avatar MIME).
+struct CardIn {
+    card: Value,
+    tags: Option<Vec<String>>,
+    favorite: bool,
+    avatar: Option<(Vec<u8>, String)>,
+}
+
+fn card_in(v: JsValue, i: usize) -> Result<CardIn, Error> {
+    let parse = |text: &str| {
+        serde_json::from_str::<Value>(text).map_err(|e| Error::new(ErrorCode::BadJson, format!("card [{i}]: {e}")))
+    };
+    if let Some(s) = v.as_string() {
+        return Ok(CardIn { card: parse(&s)?, tags: None, favorite: false, avatar: None });
+    }
+    if let Some(u) = v.dyn_ref::<Uint8Array>() {
+        let bytes = u.to_vec();
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            Error::new(ErrorCode::UnsupportedFormat, format!("card [{i}]: only JSON cards are imported here (decode PNG/CharX with the card API first)"))
+        })?;
+        return Ok(CardIn { card: parse(text)?, tags: None, favorite: false, avatar: None });
+    }
+    let has_card = js_sys::Reflect::get(&v, &JsValue::from_str("card")).map(|c| c.is_object()).unwrap_or(false);
+    if has_card {
+        let get = |k: &str| js_sys::Reflect::get(&v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+        let card: Value = from_js_value(get("card"), "card").map_err(|_| Error::invalid_argument(format!("card [{i}]: card must be an object")))?;
+        let tags: Option<Vec<String>> = serde_wasm_bindgen::from_value(get("tags")).ok();
+        let avatar = get("avatar").dyn_into::<Uint8Array>().ok().map(|u| {
+            (u.to_vec(), get("avatarMime").as_string().unwrap_or_else(|| "image/png".to_string()))
+        });
+        return Ok(CardIn { card, tags, favorite: get("favorite").as_bool().unwrap_or(false), avatar });
+    }
+    let card: Value = serde_wasm_bindgen::from_value(v).map_err(|e| Error::invalid_argument(format!("card [{i}]: {e}")))?;
+    Ok(CardIn { card, tags: None, favorite: false, avatar: None })
+}
+
+fn character_of(c: &CardIn, env: &StoreEnv) -> (Character, Option<(Asset, Vec<u8>)>) {
+    let mut ch = Character::from_card(c.card.clone());
+    if let Some(t) = &c.tags {
+        ch.tags = crate::store::schema::normalize_tags(t.clone());
+    }
+    ch.favorite = c.favorite;
+    let asset = c.avatar.as_ref().map(|(bytes, mime)| {
+        let id = env.ids.next_id();
+        ch.avatar_asset_id = Some(id.clone());
+        (Asset { id, mime: mime.clone(), role: "avatar".into(), ..Default::default() }, bytes.clone())
+    });
+    (ch, asset)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct CharacterPatch {
+    card: Option<Value>,
+    name: Option<String>,
+    tags: Option<Vec<String>>,
+    favorite: Option<bool>,
+    /// Absent: unchanged; `null`: cleared; a number: set.
+    #[serde(deserialize_with = "present")]
+    last_used_at: Option<Option<i64>>,
+}
+
+/// A field that is present (possibly `null`) → `Some(..)`; serde's plain `Option<Option<T>>`
+/// reads `null` as absent, which silently ignored `lastUsedAt: null`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ChatInput {
+    character_id: Option<String>,
+    group_id: Option<String>,
+    title: String,
+    metadata: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetMessages {
+    chat_id: String,
+    before: Option<u64>,
+    limit: Option<usize>,
+}
+
+async fn text_of(input: JsValue) -> Result<String, JsValue> {
+    if let Some(s) = input.as_string() {
+        return Ok(s);
+    }
+    if let Some(b) = input.dyn_ref::<web_sys::Blob>() {
+        let t = JsFuture::from(b.text()).await?;
+        return t.as_string().ok_or_else(|| Error::invalid_argument("backup: unreadable blob").into());
+    }
+    if let Some(u) = input.dyn_ref::<Uint8Array>() {
+        return String::from_utf8(u.to_vec()).map_err(|_| Error::new(ErrorCode::BadJson, "backup: not UTF-8").into());
+    }
+    Err(Error::invalid_argument("backup: pass a Blob, a string or a Uint8Array").into())
+}
+
+#[wasm_bindgen]
+impl TavernStore {
+    /// Opens the store `name` in IndexedDB (default `"nextchat-tavern"`); with `null`, or where
+    /// IndexedDB is unavailable, an in-memory store (`info().persistent === false`). A schema
+    /// upgrade blocked by another tab rejects with code `blocked`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<TavernStore>")]
+    pub fn open(#[wasm_bindgen(unchecked_param_type = "string | null | undefined")] name: Option<JsValue>) -> Promise {
+        let name = name.unwrap_or(JsValue::UNDEFINED);
+        spawn(async move {
+            let memory = name.is_null();
+            let name = name.as_string().unwrap_or_else(|| "nextchat-tavern".to_string());
+            let backend = if memory {
+                Backend::Mem(Rc::new(MemoryStore::new(StoreEnv::default())))
+            } else {
+                match IndexedDbStore::open(&name, StoreEnv::default()).await {
+                    Ok(s) => Backend::Idb(s),
+                    Err(e) if e.code() == ErrorCode::Blocked || e.code() == ErrorCode::UnsupportedFormat => return Err(e.into()),
+                    Err(e) => Backend::Mem(Rc::new(
+                        MemoryStore::new(StoreEnv::default()).as_fallback(format!("IndexedDB unavailable: {}", e.message())),
+                    )),
+                }
+            };
+            Ok(TavernStore { backend }.into())
+        })
+    }
+
+    /// What this store is (backend, persistence, fallback reason).
+    #[wasm_bindgen(unchecked_return_type = "StoreInfo")]
+    pub fn info(&self) -> Result<JsValue, JsValue> {
+        with_store!(&self.backend, s => to_js_value(&s.info()))
+    }
+
+    /// Creates a character from a card (and an optional avatar).
+    #[wasm_bindgen(js_name = createCharacter, unchecked_return_type = "Promise<Character>")]
+    pub fn create_character(&self, #[wasm_bindgen(unchecked_param_type = "CharacterInput")] input: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let c = card_in(input, 0)?;
+            with_store!(&b, s => {
+                let (ch, asset) = character_of(&c, s.env());
+                if let Some((a, bytes)) = asset {
+                    s.put_asset(a, bytes).await?;
+                }
+                to_js_value(&s.create(ch).await?)
+            })
+        })
+    }
+
+    /// Updates fields of a character (rev + 1).
+    #[wasm_bindgen(js_name = updateCharacter, unchecked_return_type = "Promise<Character>")]
+    pub fn update_character(&self, id: String, #[wasm_bindgen(unchecked_param_type = "CharacterPatch")] patch: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let p: CharacterPatch = from_js_value(patch, "patch")?;
+            with_store!(&b, s => to_js_value(&s.update::<Character>(&id, &mut |c| {
+                if let Some(card) = &p.card {
+                    let fresh = Character::from_card(card.clone());
+                    c.card = card.clone();
+                    c.name = fresh.name;
+                }
+                if let Some(n) = &p.name { c.name = n.trim().to_string(); }
+                if let Some(t) = &p.tags { c.tags = crate::store::schema::normalize_tags(t.clone()); }
+                if let Some(f) = p.favorite { c.favorite = f; }
+                if let Some(u) = p.last_used_at { c.last_used_at = u; }
+                Ok(())
+            }).await?))
+        })
+    }
+
+    /// Deletes a character (tombstone; `restoreCharacter` undoes it).
+    #[wasm_bindgen(js_name = deleteCharacter, unchecked_return_type = "Promise<Character>")]
+    pub fn delete_character(&self, id: String) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move { with_store!(&b, s => to_js_value(&s.delete::<Character>(&id).await?)) })
+    }
+
+    /// Undoes `deleteCharacter`.
+    #[wasm_bindgen(js_name = restoreCharacter, unchecked_return_type = "Promise<Character>")]
+    pub fn restore_character(&self, id: String) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move { with_store!(&b, s => to_js_value(&s.restore::<Character>(&id).await?)) })
+    }
+
+    /// A live character, or `null`.
+    #[wasm_bindgen(js_name = getCharacter, unchecked_return_type = "Promise<Character | null>")]
+    pub fn get_character(&self, id: String) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move { with_store!(&b, s => to_js_value(&s.get::<Character>(&id).await?)) })
+    }
+
+    /// One page of characters, filtered and sorted through indexes.
+    #[wasm_bindgen(js_name = listCharacters, unchecked_return_type = "Promise<Page<Character>>")]
+    pub fn list_characters(&self, #[wasm_bindgen(unchecked_param_type = "CharacterQuery | undefined")] query: Option<JsValue>) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let query = query.unwrap_or(JsValue::UNDEFINED);
+            let q: CharacterQuery = if query.is_undefined() || query.is_null() { CharacterQuery::default() } else { from_js_value(query, "query")? };
+            with_store!(&b, s => to_js_value(&s.list_characters(&q).await?))
+        })
+    }
+
+    /// Imports many cards in one transaction: all or nothing. `onProgress` is called after each
+    /// card; aborting `signal` cancels and keeps nothing (code `aborted`).
+    #[wasm_bindgen(js_name = importCards, unchecked_return_type = "Promise<Character[]>")]
+    pub fn import_cards(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CardFile[]")] files: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ProgressOptions | undefined")] options: Option<JsValue>,
+    ) -> Promise {
+        let b = self.backend.clone();
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        spawn(async move {
+            if aborted_before(&options) {
+                return Err(Error::new(ErrorCode::Aborted, "the import was cancelled before it started").into());
+            }
+            let arr: Array = files.dyn_into().map_err(|_| Error::invalid_argument("files: expected an array"))?;
+            let mut inputs = Vec::new();
+            let mut errs = Vec::new();
+            for (i, v) in arr.iter().enumerate() {
+                match card_in(v, i) {
+                    Ok(c) => inputs.push(c),
+                    Err(e) => errs.push(e.message().to_string()),
+                }
+            }
+            if !errs.is_empty() {
+                return Err(Error::new(ErrorCode::Validation, errs.join("; ")).into());
+            }
+            let mut progress = js_progress(&options);
+            with_store!(&b, s => {
+                let mut chars = Vec::new();
+                let mut assets = Vec::new();
+                for c in &inputs {
+                    let (ch, a) = character_of(c, s.env());
+                    chars.push(ch);
+                    assets.extend(a);
+                }
+                let out = s.import_characters(chars, &mut progress).await?;
+                // Avatars after the cards: a failed avatar write leaves a card without its image,
+                // never an image without its card.
+                for (a, bytes) in assets {
+                    s.put_asset(a, bytes).await?;
+                }
+                to_js_value(&out)
+            })
+        })
+    }
+
+    /// The bytes of an asset (e.g. an avatar) as a Blob, or `null`.
+    #[wasm_bindgen(js_name = getAssetBlob, unchecked_return_type = "Promise<Blob | null>")]
+    pub fn get_asset_blob(&self, id: String) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            match &b {
+                Backend::Idb(s) => Ok(s.asset_blob(&id).await?.map(JsValue::from).unwrap_or(JsValue::NULL)),
+                Backend::Mem(s) => {
+                    let Some(bytes) = s.asset_bytes(&id).await? else { return Ok(JsValue::NULL) };
+                    let mime = s.get::<Asset>(&id).await?.map(|a| a.mime).unwrap_or_default();
+                    let opts = web_sys::BlobPropertyBag::new();
+                    opts.set_type(&mime);
+                    Ok(web_sys::Blob::new_with_u8_array_sequence_and_options(&Array::of1(&Uint8Array::from(&bytes[..])), &opts)?.into())
+                }
+            }
+        })
+    }
+
+    /// Creates a chat with a character or a group.
+    #[wasm_bindgen(js_name = createChat, unchecked_return_type = "Promise<Chat>")]
+    pub fn create_chat(&self, #[wasm_bindgen(unchecked_param_type = "ChatInput")] input: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let i: ChatInput = from_js_value(input, "chat")?;
+            let chat = Chat {
+                character_id: i.character_id,
+                group_id: i.group_id,
+                title: i.title,
+                metadata: i.metadata.unwrap_or(Value::Object(Default::default())),
+                ..Default::default()
+            };
+            with_store!(&b, s => to_js_value(&s.create_chat(chat).await?))
+        })
+    }
+
+    /// A live chat, or `null`.
+    #[wasm_bindgen(js_name = getChat, unchecked_return_type = "Promise<Chat | null>")]
+    pub fn get_chat(&self, id: String) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move { with_store!(&b, s => to_js_value(&s.get::<Chat>(&id).await?)) })
+    }
+
+    /// Appends a message (constant time, whatever the chat length).
+    #[wasm_bindgen(js_name = appendMessage, unchecked_return_type = "Promise<Message>")]
+    pub fn append_message(&self, chat_id: String, #[wasm_bindgen(unchecked_param_type = "MessageInput")] message: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let m: NewMessage = from_js_value(message, "message")?;
+            with_store!(&b, s => to_js_value(&s.append_message(&chat_id, m).await?))
+        })
+    }
+
+    /// Edits a message or its swipes.
+    #[wasm_bindgen(js_name = editMessage, unchecked_return_type = "Promise<Message>")]
+    pub fn edit_message(&self, chat_id: String, seq: f64, #[wasm_bindgen(unchecked_param_type = "MessageEdit")] edit: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let e: MessageEdit = from_js_value(edit, "edit")?;
+            with_store!(&b, s => to_js_value(&s.edit_message(&chat_id, seq as u64, &e).await?))
+        })
+    }
+
+    /// Deletes a message (tombstone).
+    #[wasm_bindgen(js_name = deleteMessage, unchecked_return_type = "Promise<void>")]
+    pub fn delete_message(&self, chat_id: String, seq: f64) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move { with_store!(&b, s => { s.delete_message(&chat_id, seq as u64).await?; Ok(JsValue::UNDEFINED) }) })
+    }
+
+    /// The last `limit` (default 50) live messages before `before`, oldest first.
+    #[wasm_bindgen(js_name = getMessages, unchecked_return_type = "Promise<Message[]>")]
+    pub fn get_messages(&self, #[wasm_bindgen(unchecked_param_type = "GetMessagesOptions")] options: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let o: GetMessages = from_js_value(options, "options")?;
+            let limit = o.limit.unwrap_or(50).min(10_000);
+            with_store!(&b, s => to_js_value(&s.messages(&o.chat_id, o.before, limit).await?))
+        })
+    }
+
+    /// One chat as SillyTavern JSONL.
+    #[wasm_bindgen(js_name = exportChatJsonl, unchecked_return_type = "Promise<string>")]
+    pub fn export_chat_jsonl(&self, chat_id: String, user_name: Option<String>) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let user = user_name.unwrap_or_else(|| "User".to_string());
+            with_store!(&b, s => Ok(JsValue::from_str(&s.export_chat_jsonl(&chat_id, &user).await?)))
+        })
+    }
+
+    /// A full backup as a Blob of JSON lines (assets included; API keys only with
+    /// `includeSecrets: true`).
+    #[wasm_bindgen(js_name = exportBackup, unchecked_return_type = "Promise<Blob>")]
+    pub fn export_backup(&self, #[wasm_bindgen(unchecked_param_type = "{ includeSecrets?: boolean } | undefined")] options: Option<JsValue>) -> Promise {
+        let b = self.backend.clone();
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        spawn(async move {
+            let secrets = js_sys::Reflect::get(&options, &JsValue::from_str("includeSecrets")).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+            let parts = Array::new();
+            with_store!(&b, s => s.export_backup(secrets, &mut |line| { parts.push(&JsValue::from_str(&line)); Ok(()) }).await?);
+            let opts = web_sys::BlobPropertyBag::new();
+            opts.set_type("application/x-ndjson");
+            Ok(web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)?.into())
+        })
+    }
+
+    /// Imports a backup (Blob, text or bytes) in one transaction, last writer wins per record.
+    #[wasm_bindgen(js_name = importBackup, unchecked_return_type = "Promise<ImportReport>")]
+    pub fn import_backup(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Blob | string | Uint8Array")] backup: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ProgressOptions | undefined")] options: Option<JsValue>,
+    ) -> Promise {
+        let b = self.backend.clone();
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        spawn(async move {
+            let text = text_of(backup).await?;
+            let mut progress = js_progress(&options);
+            with_store!(&b, s => to_js_value(&s.import_backup(&text, &mut progress).await?))
+        })
+    }
+
+    /// The current settings (defaults when never saved).
+    #[wasm_bindgen(js_name = getSettings, unchecked_return_type = "Promise<Settings>")]
+    pub fn get_settings(&self) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move { with_store!(&b, s => to_js_value(&settings::load(s).await?)) })
+    }
+
+    /// Applies a partial update; rejects with code `validation` listing every bad field.
+    #[wasm_bindgen(js_name = setSettings, unchecked_return_type = "Promise<Settings>")]
+    pub fn set_settings(&self, #[wasm_bindgen(unchecked_param_type = "SettingsPatch")] patch: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let p: Value = from_js_value(patch, "settings")?;
+            with_store!(&b, s => to_js_value(&settings::update(s, &p).await?))
+        })
+    }
+
+    /// Every problem a partial update would have, without saving (`[]` when valid).
+    #[wasm_bindgen(js_name = validateSettings, unchecked_return_type = "Promise<FieldError[]>")]
+    pub fn validate_settings(&self, #[wasm_bindgen(unchecked_param_type = "SettingsPatch")] patch: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let p: Value = from_js_value(patch, "settings")?;
+            with_store!(&b, s => to_js_value(&settings::load(s).await?.try_patch(&p).1))
+        })
+    }
+
+    /// Stores (or with `null` removes) an API key; it never appears in backups unless asked.
+    #[wasm_bindgen(js_name = setApiKey, unchecked_return_type = "Promise<void>")]
+    pub fn set_api_key(&self, name: String, key: Option<String>) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move { with_store!(&b, s => { settings::set_api_key(s, &name, key.as_deref()).await?; Ok(JsValue::UNDEFINED) }) })
+    }
+
+    /// Which API keys are stored (names → set), never the values.
+    #[wasm_bindgen(js_name = apiKeyNames, unchecked_return_type = "Promise<Record<string, boolean>>")]
+    pub fn api_key_names(&self) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move { with_store!(&b, s => to_js_value(&settings::load_secrets(s).await?.summary())) })
+    }
+
+    /// Calls `listener` on every change (this tab's and, for IndexedDB, other tabs');
+    /// returns a function that unsubscribes.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(&self, #[wasm_bindgen(unchecked_param_type = "(change: StoreChange) => void")] listener: Function) -> JsValue {
+        self.subscribe_filtered(listener, None)
+    }
+
+    /// Calls `listener` with the new settings whenever they change (in any tab).
+    #[wasm_bindgen(js_name = subscribeSettings, unchecked_return_type = "() => void")]
+    pub fn subscribe_settings(&self, #[wasm_bindgen(unchecked_param_type = "(settings: Settings) => void")] listener: Function) -> JsValue {
+        let b = self.backend.clone();
+        let wrapped = Closure::<dyn Fn(JsValue)>::new(move |change: JsValue| {
+            let keys: Vec<String> = js_sys::Reflect::get(&change, &JsValue::from_str("ids"))
+                .ok()
+                .and_then(|v| serde_wasm_bindgen::from_value(v).ok())
+                .unwrap_or_default();
+            if !keys.is_empty() && !keys.iter().any(|k| k == settings::SETTINGS_KEY) {
+                return;
+            }
+            let b = b.clone();
+            let listener = listener.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let loaded = with_store!(&b, s => settings::load(s).await);
+                if let Ok(v) = loaded.map_err(JsValue::from).and_then(|s| to_js_value(&s)) {
+                    let _ = listener.call1(&JsValue::UNDEFINED, &v);
+                }
+            });
+        });
+        let f: Function = wrapped.into_js_value().unchecked_into();
+        self.subscribe_filtered(f, Some(crate::store::schema::stores::SETTINGS))
+    }
+
+    fn subscribe_filtered(&self, listener: Function, only: Option<&'static str>) -> JsValue {
+        let l: crate::store::Listener = Rc::new(move |c: &Change| {
+            if only.is_some_and(|o| c.store != o && c.store != "*") {
+                return;
+            }
+            if let Ok(v) = to_js_value(c) {
+                let _ = listener.call1(&JsValue::UNDEFINED, &v);
+            }
+        });
+        let handle = with_store!(&self.backend, s => s.subscribe(l));
+        let b = self.backend.clone();
+        Closure::once_into_js(move || with_store!(&b, s => s.unsubscribe(handle)))
+    }
+}

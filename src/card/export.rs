@@ -1,0 +1,233 @@
+//! Card writers: PNG (V3 `ccv3` + V2 `chara` backfill), JSON V3/V2, CharX.
+//!
+//! Writer rules (card-formats.md §10):
+//! * PNG: old `chara`/`ccv3`/`chara-ext-asset_*` chunks are removed from the avatar,
+//!   then `tEXt chara` (V2 backfill with the V1 fields at the top level), `tEXt ccv3`
+//!   (full V3) and any RisuAI `chara-ext-asset_:N` chunks are inserted before `IEND`
+//!   (or before the first other text chunk, so "first tEXt" readers see the card).
+//!   Base64 without line breaks, no BOM. `embeded://` assets become `data:` URIs
+//!   (a PNG has no zip to resolve them).
+//! * CharX: `card.json` first (deflate), assets at their `embeded://` paths, the icon
+//!   as a real file (`ccdefault:` is replaced by `assets/icon/images/main.png`), and
+//!   every other file that came with the card (`module.risum`, `x_meta/*`) unchanged.
+//! * A writer never emits a dangling asset reference: a missing `embeded://` or
+//!   `__asset:` file is an `invalid_argument` error.
+
+use serde_json::Value;
+
+use crate::card::archive::embedded_path;
+use crate::card::decode::b64_encode;
+use crate::card::model::{Asset, Card};
+use crate::card::png;
+use crate::card::zip;
+use crate::card::AssetFile;
+use crate::error::{Error, ErrorCode};
+
+/// Output formats of [`export_card`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// PNG with `chara` + `ccv3`.
+    Png,
+    /// Pretty V3 JSON.
+    JsonV3,
+    /// Pretty V2 JSON (for Agnai and old tools).
+    JsonV2,
+    /// CharX zip.
+    Charx,
+}
+
+/// Options for [`export_card`].
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions<'a> {
+    /// Avatar PNG (PNG export: the carrier; CharX: the main icon). `None` = placeholder.
+    pub avatar: Option<&'a [u8]>,
+    /// Files that came with the card (from the import), looked up by path.
+    pub assets: &'a [AssetFile],
+    /// If set, `modification_date` is set to this (unix seconds) on export.
+    pub now: Option<i64>,
+}
+
+/// Exports a card.
+pub fn export_card(card: &Card, format: ExportFormat, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Error> {
+    let mut card = card.clone();
+    if let Some(now) = opts.now {
+        card.modification_date = Some(now);
+    }
+    match format {
+        ExportFormat::JsonV3 => Ok(to_pretty(&card.to_v3_value())),
+        ExportFormat::JsonV2 => Ok(to_pretty(&card.to_v2_value())),
+        ExportFormat::Png => export_png(card, opts),
+        ExportFormat::Charx => export_charx(card, opts),
+    }
+}
+
+fn to_pretty(v: &Value) -> Vec<u8> {
+    // Serialising a Value cannot fail.
+    serde_json::to_vec_pretty(v).unwrap_or_default()
+}
+
+fn to_compact(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn mime_for(ext: &str) -> &'static str {
+    match ext.to_ascii_lowercase().as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "avif" => "image/avif",
+        "mp3" => "audio/mpeg",
+        "ogg" => "audio/ogg",
+        "wav" => "audio/wav",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        _ => "application/octet-stream",
+    }
+}
+
+fn find_file<'a>(files: &'a [AssetFile], path: &str) -> Option<&'a AssetFile> {
+    files.iter().find(|f| f.path == path).or_else(|| files.iter().find(|f| f.path.eq_ignore_ascii_case(path)))
+}
+
+fn missing(asset: &Asset) -> Error {
+    Error::invalid_argument(format!(
+        "asset `{}` ({}) has no bytes: pass the files from the import as `assets`, or remove the asset",
+        asset.name, asset.uri
+    ))
+}
+
+fn export_png(mut card: Card, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Error> {
+    let mut ext_chunks: Vec<(String, String)> = Vec::new();
+    if let Some(assets) = card.assets.as_mut() {
+        for a in assets.iter_mut() {
+            if let Some(path) = embedded_path(&a.uri) {
+                let f = find_file(opts.assets, &path).ok_or_else(|| missing(a))?;
+                a.uri = format!("data:{};base64,{}", mime_for(&a.ext), b64_encode(&f.bytes));
+            } else if let Some(n) = a.uri.strip_prefix("__asset:") {
+                let f = find_file(opts.assets, &a.uri).ok_or_else(|| missing(a))?;
+                if !ext_chunks.iter().any(|(k, _)| k[17..] == *n) {
+                    ext_chunks.push((format!("chara-ext-asset_:{n}"), b64_encode(&f.bytes)));
+                }
+            }
+        }
+    }
+    // RisuAI V2 data may reference `__asset:N` from extensions; keep every such chunk we have.
+    for f in opts.assets {
+        if let Some(n) = f.path.strip_prefix("__asset:") {
+            if !ext_chunks.iter().any(|(k, _)| k[17..] == *n) {
+                ext_chunks.push((format!("chara-ext-asset_:{n}"), b64_encode(&f.bytes)));
+            }
+        }
+    }
+    let chara = b64_encode(&to_compact(&card.to_v2_value()));
+    let ccv3 = b64_encode(&to_compact(&card.to_v3_value()));
+    let placeholder;
+    let avatar = match opts.avatar {
+        Some(a) => a,
+        None => {
+            placeholder = png::placeholder_png(&card.name);
+            &placeholder
+        }
+    };
+    let mut texts: Vec<(&str, &[u8])> = vec![("chara", chara.as_bytes()), ("ccv3", ccv3.as_bytes())];
+    for (k, v) in &ext_chunks {
+        texts.push((k.as_str(), v.as_bytes()));
+    }
+    png::embed_text_chunks(avatar, &texts)
+}
+
+/// True for a safe relative zip path (ASCII-ish, no `..`, not absolute).
+fn safe_path(p: &str) -> bool {
+    !p.is_empty() && !p.starts_with('/') && !p.contains('\\') && !p.split('/').any(|s| s == ".." || s.is_empty())
+}
+
+fn export_charx(mut card: Card, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Error> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let add = |files: &mut Vec<(String, Vec<u8>)>, path: String, bytes: Vec<u8>| {
+        if !files.iter().any(|(p, _)| *p == path) {
+            files.push((path, bytes));
+        }
+    };
+    let mut assets = card.assets.take().unwrap_or_else(|| vec![Asset::default_icon()]);
+    for a in assets.iter_mut() {
+        if a.uri.eq_ignore_ascii_case("ccdefault:") && a.kind == "icon" {
+            let bytes = match opts.avatar {
+                Some(b) => b.to_vec(),
+                None => png::placeholder_png(&card.name),
+            };
+            let ext = if bytes.starts_with(png::SIGNATURE) {
+                "png"
+            } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+                "jpeg"
+            } else if bytes.len() > 12 && &bytes[8..12] == b"WEBP" {
+                "webp"
+            } else {
+                "png"
+            };
+            let name = if a.name.is_empty() { "main".to_string() } else { sanitize(&a.name) };
+            let path = format!("assets/icon/images/{name}.{ext}");
+            a.uri = format!("embeded://{path}");
+            a.ext = ext.into();
+            add(&mut files, path, bytes);
+        } else if let Some(path) = embedded_path(&a.uri) {
+            let f = find_file(opts.assets, &path).ok_or_else(|| missing(a))?;
+            if !safe_path(&f.path) {
+                return Err(Error::invalid_argument(format!("asset path `{}` is not a safe zip path", f.path)));
+            }
+            a.uri = format!("embeded://{}", f.path);
+            add(&mut files, f.path.clone(), f.bytes.clone());
+        } else if let Some(n) = a.uri.strip_prefix("__asset:") {
+            let f = find_file(opts.assets, &a.uri).ok_or_else(|| missing(a))?;
+            let ext = if a.ext.is_empty() || a.ext == "unknown" { "bin".to_string() } else { sanitize(&a.ext) };
+            let kind = if a.kind.is_empty() { "other".to_string() } else { sanitize(&a.kind) };
+            let path = format!("assets/{kind}/images/asset_{}.{ext}", sanitize(n));
+            a.uri = format!("embeded://{path}");
+            add(&mut files, path, f.bytes.clone());
+        }
+    }
+    card.assets = Some(assets);
+    // Other files that came with the card (module.risum, x_meta/*, unreferenced assets).
+    for f in opts.assets {
+        if f.path.starts_with("__asset:") || f.path == "card.json" {
+            continue;
+        }
+        if safe_path(&f.path) {
+            add(&mut files, f.path.clone(), f.bytes.clone());
+        }
+    }
+    let mut wr = zip::Writer::new();
+    wr.add("card.json", &to_pretty(&card.to_v3_value()), true)?;
+    for (path, bytes) in &files {
+        let media = matches!(path.rsplit_once('.').map(|x| x.1), Some("png" | "jpg" | "jpeg" | "webp" | "gif" | "mp3" | "mp4" | "ogg" | "webm"));
+        wr.add(path, bytes, !media)?;
+    }
+    Ok(wr.finish())
+}
+
+fn sanitize(s: &str) -> String {
+    let t: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+        .take(100)
+        .collect();
+    let t = t.trim_matches('.').to_string();
+    if t.is_empty() {
+        "asset".into()
+    } else {
+        t
+    }
+}
+
+impl ExportFormat {
+    /// Parses `png`, `json` (= V3), `json_v3`, `json_v2`, `charx`.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        Ok(match s {
+            "png" => ExportFormat::Png,
+            "json" | "json_v3" | "v3" => ExportFormat::JsonV3,
+            "json_v2" | "v2" => ExportFormat::JsonV2,
+            "charx" => ExportFormat::Charx,
+            other => return Err(Error::new(ErrorCode::InvalidArgument, format!("unknown export format `{other}`"))),
+        })
+    }
+}

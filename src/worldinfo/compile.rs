@@ -1,0 +1,407 @@
+//! The compiled matcher of one lorebook: decorators parsed, keys normalised,
+//! plain keys (and the required literals of regex keys) in Aho-Corasick automata,
+//! regex keys translated and compiled once.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use super::jsregex::{self, KeyRegex};
+use crate::lorebook::{parse_decorators, Lorebook, LorebookEntry, Position, Role};
+use crate::macros::rng::fnv1a64;
+
+/// Global settings that change how keys compile (an entry's own `caseSensitive` /
+/// `matchWholeWords` win over these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CompileOptions {
+    /// `world_info_case_sensitive`.
+    pub case_sensitive: bool,
+    /// `world_info_match_whole_words`.
+    pub match_whole_words: bool,
+}
+
+/// A compiled key.
+#[derive(Debug, Clone)]
+pub(crate) enum CKey {
+    /// A whitespace-only key, trimmed to "": matches any non-empty haystack.
+    Empty,
+    /// A plain key: pattern `pat` of the case-insensitive (`cs == false`) or
+    /// case-sensitive automaton; `ww` = whole-word boundaries required.
+    Plain { pat: u32, cs: bool, ww: bool, text: String },
+    /// A regex key (index into [`CompiledLorebook::regexes`]).
+    Regex { rx: u32, text: String },
+    /// A key that never matches (an unsupported regex); the reason is in the warnings.
+    Never { text: String },
+    /// A key with macros: resolved and matched at scan time.
+    Dynamic { raw: String },
+}
+
+impl CKey {
+    pub(crate) fn text(&self) -> &str {
+        match self {
+            CKey::Empty => "",
+            CKey::Plain { text, .. } | CKey::Regex { text, .. } | CKey::Never { text } => text,
+            CKey::Dynamic { raw } => raw,
+        }
+    }
+}
+
+/// A compiled regex key.
+#[derive(Debug)]
+pub(crate) struct CRegex {
+    pub re: regex_lite::Regex,
+    /// Required literal: (pattern id, case-sensitive automaton?).
+    pub prefilter: Option<(u32, bool)>,
+}
+
+/// Decorators that change activation or placement (card-formats.md §3.4 and ST's own).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Decor {
+    pub activate: bool,
+    pub dont_activate: bool,
+    pub depth: Option<i64>,
+    pub role: Option<Role>,
+    pub position: Option<Position>,
+    pub scan_depth: Option<i64>,
+    pub only_after: Option<i64>,
+    pub only_every: Option<i64>,
+    pub keep_after_match: bool,
+    pub dont_after_match: bool,
+    pub is_greeting: Option<i64>,
+    pub exclude_keys: Vec<CKey>,
+    pub additional_keys: Vec<Vec<CKey>>,
+}
+
+/// One compiled entry.
+#[derive(Debug)]
+pub(crate) struct CEntry {
+    pub primary: Vec<CKey>,
+    pub secondary: Vec<CKey>,
+    pub decor: Decor,
+    /// Content without decorator lines.
+    pub content: String,
+    /// Inclusion groups (comma-separated `group`, trimmed, empty ones dropped).
+    pub groups: Vec<String>,
+    /// Hash of the whole entry (timed-effect records refer to it).
+    pub hash: u64,
+    pub position: Position,
+    pub depth: i64,
+    pub role: Role,
+    pub scan_depth: Option<i64>,
+}
+
+/// A lorebook compiled for scanning. Build once and reuse until the book (or the
+/// global case/whole-word settings) change; scanning never mutates it.
+#[derive(Debug)]
+pub struct CompiledLorebook {
+    pub(crate) book: Lorebook,
+    pub(crate) entries: Vec<CEntry>,
+    pub(crate) ac: [Option<AhoCorasick>; 2],
+    pub(crate) pattern_count: [usize; 2],
+    pub(crate) regexes: Vec<CRegex>,
+    pub(crate) has_dynamic: bool,
+    pub(crate) max_entry_depth: i64,
+    opts: CompileOptions,
+    warnings: Vec<String>,
+    compile_micros: u64,
+}
+
+const LEGACY_TAGS: [&str; 5] = ["<user>", "<bot>", "<char>", "<group>", "<charifnotgroup>"];
+
+pub(crate) fn has_macros(s: &str) -> bool {
+    if s.contains("{{") {
+        return true;
+    }
+    if !s.contains('<') {
+        return false;
+    }
+    let l = s.to_ascii_lowercase();
+    LEGACY_TAGS.iter().any(|t| l.contains(t))
+}
+
+/// JS `str.split(/\s+/).length > 1` for a trimmed key: does it contain whitespace?
+pub(crate) fn is_multi_word(s: &str) -> bool {
+    s.chars().any(|c| c.is_whitespace() || c == '\u{FEFF}')
+}
+
+/// Lower-casing as JavaScript's `toLowerCase` (full Unicode mapping).
+pub(crate) fn lower(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_lowercase()
+    }
+}
+
+/// Deduplicating pattern lists of the two automata (0 = case-insensitive, 1 = case-sensitive).
+#[derive(Default)]
+pub(crate) struct Interner {
+    pats: [Vec<String>; 2],
+    ids: [std::collections::HashMap<String, u32>; 2],
+}
+
+impl Interner {
+    pub(crate) fn pattern(&mut self, text: String, cs: bool) -> u32 {
+        let k = usize::from(cs);
+        if let Some(&id) = self.ids[k].get(&text) {
+            return id;
+        }
+        let id = self.pats[k].len() as u32;
+        self.ids[k].insert(text.clone(), id);
+        self.pats[k].push(text);
+        id
+    }
+}
+
+struct Builder {
+    interner: Interner,
+    regexes: Vec<CRegex>,
+    warnings: Vec<String>,
+}
+
+impl Builder {
+    fn key(&mut self, raw: &str, cs: bool, ww: bool, use_regex: bool, where_: &str) -> Option<CKey> {
+        if raw.is_empty() {
+            return None;
+        }
+        if has_macros(raw) {
+            return Some(CKey::Dynamic { raw: raw.to_string() });
+        }
+        let mut warns = Vec::new();
+        let k = compile_key(raw.trim(), cs, ww, use_regex, &mut self.interner, &mut self.regexes, &mut warns);
+        self.warnings.extend(warns.into_iter().map(|w| format!("{where_}: {w}")));
+        Some(k)
+    }
+}
+
+/// Compiles one (already macro-resolved, trimmed) key.
+pub(crate) fn compile_key(
+    key: &str,
+    cs: bool,
+    ww: bool,
+    use_regex: bool,
+    interner: &mut Interner,
+    regexes: &mut Vec<CRegex>,
+    warn: &mut Vec<String>,
+) -> CKey {
+    if key.is_empty() {
+        return CKey::Empty;
+    }
+    let parsed = match jsregex::parse_key(key) {
+        KeyRegex::NotRegex if use_regex => jsregex::translate(key, ""),
+        other => other,
+    };
+    match parsed {
+        KeyRegex::Ok(t) => match jsregex::compile(&t) {
+            Ok(re) => {
+                let prefilter = t.literal.map(|(lit, ci)| (interner.pattern(lit, !ci), !ci));
+                regexes.push(CRegex { re, prefilter });
+                CKey::Regex { rx: (regexes.len() - 1) as u32, text: key.to_string() }
+            }
+            Err(e) => {
+                warn.push(format!("regex key {key:?} cannot be compiled ({e}); it never matches"));
+                CKey::Never { text: key.to_string() }
+            }
+        },
+        KeyRegex::Unsupported(why) => {
+            warn.push(format!("regex key {key:?} is not supported: {why}; it never matches"));
+            CKey::Never { text: key.to_string() }
+        }
+        KeyRegex::Invalid(_) | KeyRegex::NotRegex => {
+            let text = if cs { key.to_string() } else { lower(key) };
+            let ww = ww && !is_multi_word(&text);
+            let pat = interner.pattern(text, cs);
+            CKey::Plain { pat, cs, ww, text: key.to_string() }
+        }
+    }
+}
+
+fn parse_i64(s: &str) -> Option<i64> {
+    s.trim().parse::<i64>().ok()
+}
+
+impl CompiledLorebook {
+    /// Compiles `book` for the given global settings.
+    pub fn new(book: Lorebook, opts: CompileOptions) -> CompiledLorebook {
+        #[cfg(not(target_arch = "wasm32"))]
+        let t0 = std::time::Instant::now();
+        #[cfg(target_arch = "wasm32")]
+        let t0 = js_sys::Date::now();
+        let mut b = Builder { interner: Interner::default(), regexes: Vec::new(), warnings: Vec::new() };
+        let mut entries = Vec::with_capacity(book.entries.len());
+        let mut has_dynamic = false;
+        let mut max_entry_depth = 0;
+        for e in &book.entries {
+            let ce = Self::compile_entry(e, opts, &mut b);
+            has_dynamic |= ce.primary.iter().chain(&ce.secondary).any(|k| matches!(k, CKey::Dynamic { .. }));
+            if let Some(d) = ce.scan_depth {
+                max_entry_depth = max_entry_depth.max(d);
+            }
+            entries.push(ce);
+        }
+        let build = |pats: &Vec<String>| -> Option<AhoCorasick> {
+            if pats.is_empty() {
+                return None;
+            }
+            AhoCorasick::builder().match_kind(MatchKind::Standard).build(pats).ok()
+        };
+        let ac = [build(&b.interner.pats[0]), build(&b.interner.pats[1])];
+        #[cfg(not(target_arch = "wasm32"))]
+        let compile_micros = t0.elapsed().as_micros() as u64;
+        #[cfg(target_arch = "wasm32")]
+        let compile_micros = ((js_sys::Date::now() - t0) * 1000.0) as u64;
+        CompiledLorebook {
+            book,
+            entries,
+            pattern_count: [b.interner.pats[0].len(), b.interner.pats[1].len()],
+            ac,
+            regexes: b.regexes,
+            has_dynamic,
+            max_entry_depth,
+            opts,
+            warnings: b.warnings,
+            compile_micros,
+        }
+    }
+
+    fn compile_entry(e: &LorebookEntry, opts: CompileOptions, b: &mut Builder) -> CEntry {
+        let cs = e.case_sensitive.unwrap_or(opts.case_sensitive);
+        let ww = e.match_whole_words.unwrap_or(opts.match_whole_words);
+        let where_ = format!("entry {}", e.uid);
+        let primary: Vec<CKey> = e.keys.iter().filter_map(|k| b.key(k, cs, ww, e.use_regex, &where_)).collect();
+        let secondary: Vec<CKey> =
+            e.secondary_keys.iter().filter_map(|k| b.key(k, cs, ww, e.use_regex, &where_)).collect();
+        let (decs, rest) = parse_decorators(&e.content);
+        let mut decor = Decor::default();
+        let mut seen: Vec<String> = Vec::new();
+        let mut prev_unknown = false;
+        for d in decs {
+            if d.fallback && !prev_unknown {
+                continue;
+            }
+            let name = d.name.to_ascii_lowercase();
+            let repeatable = name == "additional_keys";
+            if !repeatable && seen.contains(&name) {
+                prev_unknown = true;
+                continue;
+            }
+            let v = d.value.trim();
+            let csv = |b: &mut Builder| -> Vec<CKey> {
+                v.split(',').filter_map(|k| b.key(k.trim(), cs, ww, e.use_regex, &where_)).collect()
+            };
+            let known = match name.as_str() {
+                "activate" => {
+                    decor.activate = true;
+                    true
+                }
+                "dont_activate" => {
+                    decor.dont_activate = true;
+                    true
+                }
+                "depth" => parse_i64(v).map(|n| decor.depth = Some(n.max(0))).is_some(),
+                "role" => Role::from_value(&serde_json::Value::String(v.to_string()))
+                    .map(|r| decor.role = Some(r))
+                    .is_some(),
+                "position" => {
+                    let p = match v {
+                        "before_desc" => Some(Position::Before),
+                        "after_desc" | "personality" | "scenario" => Some(Position::After),
+                        _ => None,
+                    };
+                    p.map(|p| decor.position = Some(p)).is_some()
+                }
+                "scan_depth" => parse_i64(v).map(|n| decor.scan_depth = Some(n)).is_some(),
+                "activate_only_after" => parse_i64(v).map(|n| decor.only_after = Some(n)).is_some(),
+                "activate_only_every" => parse_i64(v).filter(|&n| n > 0).map(|n| decor.only_every = Some(n)).is_some(),
+                "keep_activate_after_match" => {
+                    decor.keep_after_match = true;
+                    true
+                }
+                "dont_activate_after_match" => {
+                    decor.dont_after_match = true;
+                    true
+                }
+                "is_greeting" => parse_i64(v).map(|n| decor.is_greeting = Some(n)).is_some(),
+                "exclude_keys" => {
+                    if e.use_regex {
+                        false
+                    } else {
+                        decor.exclude_keys = csv(b);
+                        true
+                    }
+                }
+                "additional_keys" => {
+                    let ks = csv(b);
+                    decor.additional_keys.push(ks);
+                    true
+                }
+                _ => false,
+            };
+            if known {
+                seen.push(name);
+            }
+            prev_unknown = !known;
+        }
+        let groups = e.group.split(',').map(|g| g.trim()).filter(|g| !g.is_empty()).map(String::from).collect();
+        let hash = fnv1a64(e.to_world_info_value().to_string().as_bytes()) & 0xFFFF_FFFF;
+        // `@@depth` implies an at-depth insertion unless `@@position` says otherwise.
+        let position = decor.position.or(decor.depth.map(|_| Position::AtDepth)).unwrap_or(e.position);
+        CEntry {
+            primary,
+            secondary,
+            content: rest.to_string(),
+            groups,
+            hash,
+            position,
+            depth: decor.depth.unwrap_or(e.depth).max(0),
+            role: decor.role.unwrap_or(e.role),
+            scan_depth: decor.scan_depth.or(e.scan_depth),
+            decor,
+        }
+    }
+
+    /// The lorebook this was compiled from.
+    pub fn lorebook(&self) -> &Lorebook {
+        &self.book
+    }
+
+    /// Whether some key contains macros (resolved per scan, not in the automata).
+    pub fn has_dynamic_keys(&self) -> bool {
+        self.has_dynamic
+    }
+
+    /// The options it was compiled with.
+    pub fn options(&self) -> CompileOptions {
+        self.opts
+    }
+
+    /// Problems found while compiling (unsupported regex keys, with reasons).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Statistics: patterns, regexes, approximate heap bytes of the automata, compile time.
+    pub fn stats(&self) -> CompileStats {
+        CompileStats {
+            entries: self.entries.len(),
+            plain_patterns: self.pattern_count[0] + self.pattern_count[1],
+            regex_keys: self.regexes.len(),
+            automaton_bytes: self.ac.iter().flatten().map(|a| a.memory_usage()).sum(),
+            compile_micros: self.compile_micros,
+        }
+    }
+}
+
+/// See [`CompiledLorebook::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompileStats {
+    /// Entries in the book.
+    pub entries: usize,
+    /// Distinct plain patterns (keys and regex literals) in the automata.
+    pub plain_patterns: usize,
+    /// Compiled regex keys.
+    pub regex_keys: usize,
+    /// Heap bytes of the Aho-Corasick automata.
+    pub automaton_bytes: usize,
+    /// Compile time in microseconds.
+    pub compile_micros: u64,
+}

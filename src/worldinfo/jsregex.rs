@@ -1,0 +1,674 @@
+//! JavaScript `/pattern/flags` keys → `regex-lite` patterns.
+//!
+//! Regex keys come from untrusted cards, so they run on `regex-lite`, a linear-time
+//! engine (no backtracking, so no catastrophic patterns; ~21 KB gzip). JavaScript
+//! syntax is translated; what regex-lite cannot express is *rejected with a reason*
+//! (such a key never matches and the scan report says why) rather than approximated:
+//!
+//! | JavaScript | here |
+//! |---|---|
+//! | `\d \w \b \B \D \W` (ASCII) | same (regex-lite is ASCII for these too) |
+//! | `\s \S` (Unicode whitespace) | explicit classes of the JS whitespace set |
+//! | `.` (no line terminators) | `[^\n\r\u2028\u2029]`; with `s`: any char |
+//! | `\xHH \uHHHH \u{…} \cX \0`, identity escapes, surrogate pairs | the code point |
+//! | `(?<name>…)`, `(?:…)`, `{n,m}`, lazy quantifiers | same |
+//! | a lone `{`/`}`/`]` | literal |
+//! | `i` on non-ASCII letters | letters expanded to `[xX]` classes (regex-lite folds ASCII only) |
+//! | lookaround, backreferences, `\p{…}` | **rejected** (`Unsupported`) |
+//! | syntax errors (`(unclosed`, `a**`, `[z-a]`) | `Invalid`: like SillyTavern, the key is then plain text |
+//!
+//! Each translated pattern also yields an optional *required literal* (the longest
+//! run of plain characters that every match must contain). The compiled matcher puts
+//! these literals into its Aho-Corasick automaton and only runs a regex when its
+//! literal occurs in the scanned text.
+
+/// Result of reading one key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyRegex {
+    /// Not of the `/pattern/flags` form (or contains an unescaped `/`): a plain key.
+    NotRegex,
+    /// JavaScript would reject the pattern: SillyTavern then treats the key as plain text.
+    Invalid(String),
+    /// Valid JavaScript that this engine does not support: the key never matches.
+    Unsupported(String),
+    /// A translated pattern.
+    Ok(Translated),
+}
+
+/// A translated regex key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translated {
+    /// Pattern for regex-lite.
+    pub pattern: String,
+    /// A literal every match contains, and whether it is compared case-insensitively
+    /// (then it is lower-case ASCII).
+    pub literal: Option<(String, bool)>,
+}
+
+/// Longest accepted pattern (characters).
+pub const MAX_PATTERN_LEN: usize = 4096;
+
+/// Splits `/pattern/flags` like SillyTavern: the shortest pattern followed by `/` and
+/// only `gimsuy` flags to the end; a pattern with an unescaped `/` is not a regex.
+pub fn split_key(key: &str) -> Option<(&str, &str)> {
+    let body = key.strip_prefix('/')?;
+    // Shortest pattern such that the rest is "/" + flags: scan for each '/' position.
+    for (i, _) in body.match_indices('/') {
+        if i == 0 {
+            continue;
+        }
+        let flags = &body[i + 1..];
+        if flags.bytes().all(|b| b"gimsuy".contains(&b)) {
+            let pat = &body[..i];
+            // An unescaped '/' inside the pattern: not a regex.
+            let b = pat.as_bytes();
+            for (j, &c) in b.iter().enumerate() {
+                if c == b'/' && (j == 0 || b[j - 1] != b'\\') {
+                    return None;
+                }
+            }
+            return Some((pat, flags));
+        }
+    }
+    None
+}
+
+/// Reads a key: a regex key is translated, anything else is [`KeyRegex::NotRegex`].
+pub fn parse_key(key: &str) -> KeyRegex {
+    let Some((pat, flags)) = split_key(key) else {
+        return KeyRegex::NotRegex;
+    };
+    let mut seen = String::new();
+    for f in flags.chars() {
+        if seen.contains(f) {
+            return KeyRegex::Invalid(format!("flag '{f}' given twice"));
+        }
+        seen.push(f);
+    }
+    if pat.chars().count() > MAX_PATTERN_LEN {
+        return KeyRegex::Unsupported(format!("pattern longer than {MAX_PATTERN_LEN} characters"));
+    }
+    // SillyTavern unescapes the first "\/"; a remaining "\/" is an identity escape anyway.
+    let pat = pat.replacen("\\/", "/", 1);
+    translate(&pat, flags)
+}
+
+const WS_RANGES: &str = "\\t\\n\\x{0B}\\x{0C}\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}";
+
+fn lit(c: char) -> String {
+    if c.is_ascii_alphanumeric() {
+        c.to_string()
+    } else if c.is_ascii() {
+        format!("\\x{{{:X}}}", c as u32)
+    } else {
+        c.to_string()
+    }
+}
+
+fn case_variants(c: char) -> Vec<char> {
+    let mut v = vec![c];
+    let mut lo = c.to_lowercase();
+    if let (Some(l), None) = (lo.next(), lo.next()) {
+        if !v.contains(&l) {
+            v.push(l);
+        }
+    }
+    let mut up = c.to_uppercase();
+    if let (Some(u), None) = (up.next(), up.next()) {
+        if !v.contains(&u) {
+            v.push(u);
+        }
+    }
+    v
+}
+
+struct Tx<'a> {
+    c: Vec<char>,
+    i: usize,
+    out: String,
+    icase: bool,
+    dotall: bool,
+    unicode: bool,
+    runs: Vec<String>,
+    cur: String,
+    top_alt: bool,
+    _p: std::marker::PhantomData<&'a ()>,
+}
+
+fn inv<T>(m: impl Into<String>) -> Result<T, KeyRegex> {
+    Err(KeyRegex::Invalid(m.into()))
+}
+fn unsup<T>(m: impl Into<String>) -> Result<T, KeyRegex> {
+    Err(KeyRegex::Unsupported(m.into()))
+}
+
+/// What the previous token was (for quantifier validity and literal runs).
+#[derive(Clone, Copy, PartialEq)]
+enum Prev {
+    Nothing,
+    Literal,
+    Atom,
+    Quantified,
+}
+
+fn hex_val(cs: &[char]) -> Option<u32> {
+    let s: String = cs.iter().collect();
+    u32::from_str_radix(&s, 16).ok()
+}
+
+impl Tx<'_> {
+    fn peek(&self, k: usize) -> Option<char> {
+        self.c.get(self.i + k).copied()
+    }
+
+    fn end_run(&mut self) {
+        if !self.cur.is_empty() {
+            self.runs.push(std::mem::take(&mut self.cur));
+        }
+    }
+
+    fn emit_literal(&mut self, ch: char, depth: usize) {
+        if self.icase && !ch.is_ascii() {
+            let v = case_variants(ch);
+            if v.len() > 1 {
+                self.out.push('[');
+                for x in v {
+                    self.out.push_str(&lit(x));
+                }
+                self.out.push(']');
+            } else {
+                self.out.push_str(&lit(ch));
+            }
+        } else {
+            self.out.push_str(&lit(ch));
+        }
+        if depth == 0 && ch != '\n' && ch != '\x01' {
+            self.cur.push(ch);
+        } else if depth == 0 {
+            self.end_run();
+        }
+    }
+
+    /// Reads an escape after `\` (outside or inside a class). Returns a literal code
+    /// point, or a class text (`Err(text)`) for \d, \w, \s, …
+    fn escape(&mut self, in_class: bool) -> Result<Result<char, String>, KeyRegex> {
+        let Some(e) = self.peek(0) else { return inv("\\ at end of pattern") };
+        self.i += 1;
+        Ok(match e {
+            'd' | 'D' | 'w' | 'W' => Err(format!("\\{e}")),
+            'b' if in_class => Ok('\x08'),
+            's' => Err(if in_class { WS_RANGES.to_string() } else { format!("[{WS_RANGES}]") }),
+            'S' => {
+                if in_class {
+                    return unsup("\\S inside a character class");
+                }
+                Err(format!("[^{WS_RANGES}]"))
+            }
+            'n' => Ok('\n'),
+            'r' => Ok('\r'),
+            't' => Ok('\t'),
+            'f' => Ok('\x0C'),
+            'v' => Ok('\x0B'),
+            '0' if !self.peek(0).is_some_and(|d| d.is_ascii_digit()) => Ok('\0'),
+            '1'..='9' if !in_class => return unsup("backreferences are not supported"),
+            '0'..='9' => return unsup("octal escapes are not supported"),
+            'k' if self.peek(0) == Some('<') => return unsup("named backreferences are not supported"),
+            'p' | 'P' if self.unicode => return unsup("Unicode property escapes are not supported"),
+            'x' => {
+                let h: Vec<char> = self.c[self.i..].iter().take(2).copied().collect();
+                if h.len() == 2 && h.iter().all(|c| c.is_ascii_hexdigit()) {
+                    self.i += 2;
+                    Ok(char::from_u32(hex_val(&h).unwrap_or(0)).unwrap_or('\u{FFFD}'))
+                } else {
+                    Ok('x')
+                }
+            }
+            'u' => {
+                if self.peek(0) == Some('{') && self.unicode {
+                    let close = self.c[self.i..].iter().position(|&c| c == '}');
+                    let Some(close) = close else { return inv("bad \\u{…} escape") };
+                    let h: Vec<char> = self.c[self.i + 1..self.i + close].to_vec();
+                    let v = hex_val(&h).and_then(char::from_u32);
+                    let Some(v) = v else { return inv("bad \\u{…} escape") };
+                    self.i += close + 1;
+                    Ok(v)
+                } else {
+                    let h: Vec<char> = self.c[self.i..].iter().take(4).copied().collect();
+                    if h.len() == 4 && h.iter().all(|c| c.is_ascii_hexdigit()) {
+                        self.i += 4;
+                        let hi = hex_val(&h).unwrap_or(0);
+                        if (0xD800..0xDC00).contains(&hi) && self.peek(0) == Some('\\') && self.peek(1) == Some('u') {
+                            let l: Vec<char> = self.c[self.i + 2..].iter().take(4).copied().collect();
+                            if l.len() == 4 && l.iter().all(|c| c.is_ascii_hexdigit()) {
+                                let lo = hex_val(&l).unwrap_or(0);
+                                if (0xDC00..0xE000).contains(&lo) {
+                                    self.i += 6;
+                                    let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                                    return Ok(Ok(char::from_u32(cp).unwrap_or('\u{FFFD}')));
+                                }
+                            }
+                        }
+                        match char::from_u32(hi) {
+                            Some(c) => Ok(c),
+                            None => return unsup("lone surrogate escapes are not supported"),
+                        }
+                    } else if self.unicode {
+                        return inv("bad \\u escape");
+                    } else {
+                        Ok('u')
+                    }
+                }
+            }
+            'c' => match self.peek(0) {
+                Some(l) if l.is_ascii_alphabetic() => {
+                    self.i += 1;
+                    Ok(char::from_u32(l as u32 % 32).unwrap_or('\0'))
+                }
+                _ => {
+                    self.i -= 1; // "\c" is a literal backslash followed by c
+                    Ok('\\')
+                }
+            },
+            other => Ok(other),
+        })
+    }
+
+    fn class(&mut self) -> Result<(), KeyRegex> {
+        // self.i is just after '['.
+        let negated = self.peek(0) == Some('^');
+        if negated {
+            self.i += 1;
+        }
+        if self.peek(0) == Some(']') {
+            self.i += 1;
+            self.out.push_str(if negated { "(?s:.)" } else { "(?:\\b\\B)" });
+            return Ok(());
+        }
+        let mut body = String::new();
+        let mut closed = false;
+        // An item is a code point or a class escape.
+        while let Some(ch) = self.peek(0) {
+            if ch == ']' {
+                self.i += 1;
+                closed = true;
+                break;
+            }
+            self.i += 1;
+            let item: Result<char, String> = if ch == '\\' { self.escape(true)? } else { Ok(ch) };
+            // Range?
+            if let Ok(a) = item {
+                if self.peek(0) == Some('-') && self.peek(1).is_some_and(|x| x != ']') {
+                    self.i += 1;
+                    let nb = self.peek(0).unwrap_or(']');
+                    self.i += 1;
+                    let end: Result<char, String> = if nb == '\\' { self.escape(true)? } else { Ok(nb) };
+                    match end {
+                        Ok(b) => {
+                            if a > b {
+                                return inv("range out of order in character class");
+                            }
+                            self.push_range(&mut body, a, b)?;
+                        }
+                        Err(cls) => {
+                            // JS (non-u): "a-\d" is a, '-', \d.
+                            self.push_char(&mut body, a);
+                            self.push_char(&mut body, '-');
+                            body.push_str(&cls);
+                        }
+                    }
+                    continue;
+                }
+                self.push_char(&mut body, a);
+            } else if let Err(cls) = item {
+                body.push_str(&cls);
+            }
+        }
+        if !closed {
+            return inv("missing ] in character class");
+        }
+        self.out.push('[');
+        if negated {
+            self.out.push('^');
+        }
+        self.out.push_str(&body);
+        self.out.push(']');
+        Ok(())
+    }
+
+    fn push_char(&self, body: &mut String, c: char) {
+        let vs = if self.icase && !c.is_ascii() { case_variants(c) } else { vec![c] };
+        for x in vs {
+            if x.is_ascii_alphanumeric() {
+                body.push(x);
+            } else {
+                body.push_str(&format!("\\x{{{:X}}}", x as u32));
+            }
+        }
+    }
+
+    fn push_range(&self, body: &mut String, a: char, b: char) -> Result<(), KeyRegex> {
+        body.push_str(&format!("\\x{{{:X}}}-\\x{{{:X}}}", a as u32, b as u32));
+        if self.icase && !(a.is_ascii() && b.is_ascii()) {
+            let n = b as u32 - a as u32;
+            if n > 1024 {
+                return unsup("case-insensitive range over 1024 non-ASCII characters");
+            }
+            for cp in a as u32..=b as u32 {
+                if let Some(ch) = char::from_u32(cp) {
+                    for v in case_variants(ch).into_iter().skip(1) {
+                        body.push_str(&format!("\\x{{{:X}}}", v as u32));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn quantifier(&mut self) -> Option<(String, bool)> {
+        // Returns (text, allows_zero) if a quantifier starts at self.i.
+        let c = self.peek(0)?;
+        let (mut q, zero) = match c {
+            '*' => {
+                self.i += 1;
+                ("*".to_string(), true)
+            }
+            '+' => {
+                self.i += 1;
+                ("+".to_string(), false)
+            }
+            '?' => {
+                self.i += 1;
+                ("?".to_string(), true)
+            }
+            '{' => {
+                let rest: String = self.c[self.i..].iter().take(24).collect();
+                let close = rest.find('}')?;
+                let inner = &rest[1..close];
+                let (lo, hi) = match inner.split_once(',') {
+                    Some((l, h)) => (l.parse::<u32>().ok()?, if h.is_empty() { None } else { Some(h.parse::<u32>().ok()?) }),
+                    None => {
+                        let n = inner.parse::<u32>().ok()?;
+                        (n, Some(n))
+                    }
+                };
+                self.i += rest[..=close].chars().count();
+                let hi_s = match hi {
+                    Some(h) => h.to_string(),
+                    None => String::new(),
+                };
+                let txt = if inner.contains(',') { format!("{{{lo},{hi_s}}}") } else { format!("{{{lo}}}") };
+                // Encode order problems for the caller through an impossible text.
+                if hi.is_some_and(|h| h < lo) {
+                    return Some(("!order".to_string(), false));
+                }
+                if lo > 1000 || hi.is_some_and(|h| h > 1000) {
+                    return Some(("!big".to_string(), false));
+                }
+                (txt, lo == 0)
+            }
+            _ => return None,
+        };
+        if self.peek(0) == Some('?') {
+            self.i += 1;
+            q.push('?');
+        }
+        Some((q, zero))
+    }
+
+    fn run(&mut self) -> Result<(), KeyRegex> {
+        let mut depth = 0usize;
+        let mut prev = Prev::Nothing;
+        while let Some(ch) = self.peek(0) {
+            // Quantifiers first.
+            if matches!(ch, '*' | '+' | '?' | '{') {
+                let save = self.i;
+                if let Some((q, zero)) = self.quantifier() {
+                    if q == "!order" {
+                        return inv("numbers out of order in {} quantifier");
+                    }
+                    if q == "!big" {
+                        return unsup("repetition counts above 1000 are not supported");
+                    }
+                    match prev {
+                        Prev::Nothing | Prev::Quantified => return inv("nothing to repeat"),
+                        Prev::Literal if depth == 0 => {
+                            if zero {
+                                self.cur.pop();
+                            }
+                            self.end_run();
+                        }
+                        _ => {}
+                    }
+                    self.out.push_str(&q);
+                    prev = Prev::Quantified;
+                    continue;
+                }
+                self.i = save;
+                if ch == '{' {
+                    self.i += 1;
+                    self.emit_literal('{', depth);
+                    prev = Prev::Literal;
+                    continue;
+                }
+            }
+            self.i += 1;
+            match ch {
+                '\\' => match self.escape(false)? {
+                    Ok(c) => {
+                        self.emit_literal(c, depth);
+                        prev = Prev::Literal;
+                    }
+                    Err(cls) => {
+                        self.end_run();
+                        prev = if cls == "\\b" || cls == "\\B" { Prev::Nothing } else { Prev::Atom };
+                        self.out.push_str(&cls);
+                    }
+                },
+                '[' => {
+                    self.end_run();
+                    self.class()?;
+                    prev = Prev::Atom;
+                }
+                '(' => {
+                    self.end_run();
+                    if self.peek(0) == Some('?') {
+                        match (self.peek(1), self.peek(2)) {
+                            (Some(':'), _) => {
+                                self.i += 2;
+                                self.out.push_str("(?:");
+                            }
+                            (Some('='), _) | (Some('!'), _) | (Some('<'), Some('=')) | (Some('<'), Some('!')) => {
+                                return unsup("lookahead/lookbehind assertions are not supported");
+                            }
+                            (Some('<'), _) => {
+                                let close = self.c[self.i..].iter().position(|&c| c == '>');
+                                let Some(close) = close else { return inv("bad group name") };
+                                let name: String = self.c[self.i + 2..self.i + close].iter().collect();
+                                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                                    return unsup("group names other than ASCII letters, digits and _");
+                                }
+                                self.i += close + 1;
+                                self.out.push_str(&format!("(?P<{name}>"));
+                            }
+                            _ => return inv("invalid group"),
+                        }
+                    } else {
+                        self.out.push('(');
+                    }
+                    depth += 1;
+                    prev = Prev::Nothing;
+                }
+                ')' => {
+                    if depth == 0 {
+                        return inv("unmatched )");
+                    }
+                    depth -= 1;
+                    self.out.push(')');
+                    prev = Prev::Atom;
+                }
+                '|' => {
+                    if depth == 0 {
+                        self.top_alt = true;
+                    }
+                    self.end_run();
+                    self.out.push('|');
+                    prev = Prev::Nothing;
+                }
+                '.' => {
+                    self.end_run();
+                    self.out.push_str(if self.dotall { "(?s:.)" } else { "[^\\n\\r\\x{2028}\\x{2029}]" });
+                    prev = Prev::Atom;
+                }
+                '^' | '$' => {
+                    self.end_run();
+                    self.out.push(ch);
+                    prev = Prev::Nothing;
+                }
+                other => {
+                    self.emit_literal(other, depth);
+                    prev = Prev::Literal;
+                }
+            }
+        }
+        if depth != 0 {
+            return inv("unterminated group");
+        }
+        self.end_run();
+        Ok(())
+    }
+}
+
+/// Translates a JS pattern body with its flags.
+pub fn translate(pat: &str, flags: &str) -> KeyRegex {
+    let mut tx = Tx {
+        c: pat.chars().collect(),
+        i: 0,
+        out: String::new(),
+        icase: flags.contains('i'),
+        dotall: flags.contains('s'),
+        unicode: flags.contains('u'),
+        runs: Vec::new(),
+        cur: String::new(),
+        top_alt: false,
+        _p: std::marker::PhantomData,
+    };
+    if let Err(e) = tx.run() {
+        return e;
+    }
+    let mut prefix = String::new();
+    if tx.icase {
+        prefix.push_str("(?i)");
+    }
+    if flags.contains('m') {
+        prefix.push_str("(?m)");
+    }
+    let body = if flags.contains('y') { format!("\\A(?:{})", tx.out) } else { tx.out };
+    let pattern = format!("{prefix}{body}");
+    let literal = if tx.top_alt {
+        None
+    } else {
+        tx.runs
+            .into_iter()
+            .filter(|r| r.chars().count() >= 2)
+            .filter(|r| !tx.icase || (r.is_ascii() && !(tx.unicode && (r.contains(['s', 'S', 'k', 'K'])))))
+            .max_by_key(|r| r.len())
+            .map(|r| if tx.icase { (r.to_ascii_lowercase(), true) } else { (r, false) })
+    };
+    KeyRegex::Ok(Translated { pattern, literal })
+}
+
+/// Compiles a translated pattern with limits (bounded memory; matching is linear).
+pub fn compile(t: &Translated) -> Result<regex_lite::Regex, String> {
+    regex_lite::RegexBuilder::new(&t.pattern)
+        .size_limit(1 << 20)
+        .nest_limit(64)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(key: &str) -> (regex_lite::Regex, Option<(String, bool)>) {
+        match parse_key(key) {
+            KeyRegex::Ok(t) => (compile(&t).unwrap_or_else(|e| panic!("{key}: {e} ({})", t.pattern)), t.literal),
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn splits_like_sillytavern() {
+        assert_eq!(split_key("/abc/i"), Some(("abc", "i")));
+        assert_eq!(split_key("/a\\/b/"), Some(("a\\/b", "")));
+        assert_eq!(split_key("/a/b/"), None, "unescaped slash");
+        assert_eq!(split_key("/abc/x"), None, "unknown flag");
+        assert_eq!(split_key("abc"), None);
+        assert_eq!(split_key("//"), None);
+        assert!(matches!(parse_key("/a/gg"), KeyRegex::Invalid(_)));
+    }
+
+    #[test]
+    fn translates_common_syntax() {
+        let (re, lit) = ok("/tund\\w*s?/i");
+        assert!(re.is_match("TUNDRAS"));
+        assert_eq!(lit, Some(("tund".into(), true)));
+        let (re, _) = ok("/^\\x01Aldric:/m");
+        assert!(re.is_match("\x01Wren: x\n\x01Aldric: y"));
+        let (re, _) = ok("/\\n\\x01Wren/");
+        assert!(re.is_match("a\n\x01Wren"));
+        let (re, _) = ok("/a.c/");
+        assert!(re.is_match("abc") && !re.is_match("a\rc"));
+        let (re, _) = ok("/a.c/s");
+        assert!(re.is_match("a\nc"));
+        let (re, _) = ok("/x{2,3}y{/");
+        assert!(re.is_match("xxy{"));
+        let (re, _) = ok("/(?<n>ab)+c/");
+        assert!(re.is_match("ababc"));
+        let (re, _) = ok("/[^]x[]?/");
+        assert!(re.is_match("\nx"));
+        let (re, _) = ok("/a\\sb/");
+        assert!(re.is_match("a\u{a0}b"), "JS \\s includes NBSP");
+        let (re, _) = ok("/\\uD83D\\uDE00/");
+        assert!(re.is_match("😀"));
+        let (re, _) = ok("/[a-c\\d-]+$/");
+        assert!(re.is_match("x-ab1"));
+    }
+
+    #[test]
+    fn non_ascii_case_insensitivity() {
+        let (re, lit) = ok("/дракон/i");
+        assert!(re.is_match("ДРАКОН летит"));
+        assert_eq!(lit, None, "non-ASCII literals are not used case-insensitively");
+        let (re, _) = ok("/[а-я]+Ж/i");
+        assert!(re.is_match("ПРИВЕТж"));
+    }
+
+    #[test]
+    fn rejects_with_reasons() {
+        assert!(matches!(parse_key("/(unclosed/"), KeyRegex::Invalid(_)));
+        assert!(matches!(parse_key("/a**/"), KeyRegex::Invalid(_)));
+        assert!(matches!(parse_key("/[z-a]/"), KeyRegex::Invalid(_)));
+        assert!(matches!(parse_key("/a(?=b)/"), KeyRegex::Unsupported(_)));
+        assert!(matches!(parse_key("/(a)\\1/"), KeyRegex::Unsupported(_)));
+        assert!(matches!(parse_key("/a{2000}/"), KeyRegex::Unsupported(_)));
+    }
+
+    #[test]
+    fn literal_extraction() {
+        assert_eq!(ok("/foo|bar/").1, None);
+        assert_eq!(ok("/hello w?orld/").1, Some(("hello ".into(), false)));
+        assert_eq!(ok("/ab w?orlds/").1, Some(("orlds".into(), false)));
+        assert_eq!(ok("/(a|b) gate/").1, Some((" gate".into(), false)));
+        assert_eq!(ok("/x\\d+/").1, None);
+    }
+
+    #[test]
+    fn hostile_patterns_stay_linear() {
+        let (re, _) = ok("/(a+)+$/");
+        let hay = "a".repeat(50_000) + "!";
+        let t = std::time::Instant::now();
+        assert!(!re.is_match(&hay));
+        assert!(t.elapsed().as_secs() < 5);
+    }
+}

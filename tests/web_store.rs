@@ -1,0 +1,268 @@
+//! The store conformance suite against IndexedDB in headless Chromium, plus the robustness
+//! cases only a real browser can show: aborted transactions, two connections, blocked upgrades,
+//! quota errors, cross-tab announcements and the v1 → v2 migration.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::{Cell, RefCell};
+use std::ops::ControlFlow;
+use std::rc::Rc;
+
+use js_sys::{Array, Promise};
+use nextchat_tavern::store::conformance::test_env;
+use nextchat_tavern::store::indexeddb::{delete_database, factory, Fault, IndexedDbStore};
+use nextchat_tavern::store::*;
+use nextchat_tavern::ErrorCode;
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+thread_local! {
+    static N: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A database name never used before in this run (the profile is fresh per run, too).
+fn fresh_name() -> String {
+    let n = N.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    format!("nct-test-{}-{n}", js_sys::Date::now() as u64)
+}
+
+async fn fresh_store() -> IndexedDbStore {
+    IndexedDbStore::open(&fresh_name(), test_env()).await.expect("open a fresh IndexedDB store")
+}
+
+nextchat_tavern::store_conformance_suite!(wasm, fresh_store);
+
+async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+fn user(t: &str) -> NewMessage {
+    NewMessage { name: "U".into(), is_user: true, mes: t.into(), ..Default::default() }
+}
+
+#[wasm_bindgen_test]
+async fn data_survives_reopening() {
+    let name = fresh_name();
+    let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    let c = s.create(Character::from_card(json!({"data": {"name": "Kept"}}))).await.unwrap();
+    let chat = s.create_chat(Chat::default()).await.unwrap();
+    s.append_message(&chat.id, user("hello")).await.unwrap();
+    s.close();
+    assert_eq!(s.get::<Character>(&c.id).await.unwrap_err().code(), ErrorCode::Storage);
+    let s2 = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    assert_eq!(s2.get::<Character>(&c.id).await.unwrap().unwrap().name, "Kept");
+    assert_eq!(s2.messages(&chat.id, None, 10).await.unwrap()[0].mes, "hello");
+    assert!(s2.info().persistent);
+}
+
+#[wasm_bindgen_test]
+async fn an_aborted_transaction_leaves_nothing_partial() {
+    let s = fresh_store().await;
+    let chat = s.create_chat(Chat::default()).await.unwrap();
+    s.append_message(&chat.id, user("one")).await.unwrap();
+    // The message write succeeds, then the chat-counter write fails: the message must go too.
+    s.inject_fault(Some(Fault { nth: 2, dom_error: "UnknownError".into() }));
+    let e = s.append_message(&chat.id, user("two")).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Storage);
+    let all = s.all_messages(&chat.id).await.unwrap();
+    assert_eq!(all.len(), 1, "the half-written append was rolled back");
+    let c: Chat = s.get(&chat.id).await.unwrap().unwrap();
+    assert_eq!((c.message_count, c.next_seq), (1, 1));
+    // A bulk import failing at item 7 of 10 keeps none of them.
+    s.inject_fault(Some(Fault { nth: 7, dom_error: "UnknownError".into() }));
+    let chars: Vec<Character> = (0..10).map(|i| Character::from_card(json!({"data": {"name": format!("N{i}")}}))).collect();
+    assert!(s.import_characters(chars, &mut |_| ControlFlow::Continue(())).await.is_err());
+    assert_eq!(s.list_raw::<Character>().await.unwrap().len(), 0);
+    // And the store still works.
+    assert_eq!(s.append_message(&chat.id, user("two")).await.unwrap().seq, 1);
+}
+
+#[wasm_bindgen_test]
+async fn quota_exceeded_is_typed_and_keeps_the_previous_state() {
+    // A real quota cannot be filled in CI: the fault makes a write request fail with the
+    // DOMException the browser uses ("QuotaExceededError"), aborting its transaction.
+    let s = fresh_store().await;
+    let c = s.create(Character::from_card(json!({"data": {"name": "Q"}}))).await.unwrap();
+    s.inject_fault(Some(Fault { nth: 1, dom_error: "QuotaExceededError".into() }));
+    let e = s
+        .update::<Character>(&c.id, &mut |c| {
+            c.name = "Changed".into();
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::QuotaExceeded);
+    let kept: Character = s.get(&c.id).await.unwrap().unwrap();
+    assert_eq!((kept.name.as_str(), kept.rev), ("Q", 1));
+    s.inject_fault(Some(Fault { nth: 1, dom_error: "QuotaExceededError".into() }));
+    let e = s.put_asset(Asset { mime: "image/png".into(), ..Default::default() }, vec![1; 1000]).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::QuotaExceeded);
+    assert!(s.list_raw::<Asset>().await.unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn two_connections_writing_to_one_chat_lose_no_message() {
+    let name = fresh_name();
+    let a = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    let b = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    let chat = a.create_chat(Chat::default()).await.unwrap();
+    let promises = Array::new();
+    for i in 0..20 {
+        for (tab, s) in [("a", a.clone()), ("b", b.clone())] {
+            let id = chat.id.clone();
+            promises.push(&future_to_promise(async move {
+                s.append_message(&id, user(&format!("{tab}{i}"))).await.map_err(JsValue::from)?;
+                Ok(JsValue::UNDEFINED)
+            }));
+        }
+    }
+    JsFuture::from(Promise::all(&promises)).await.unwrap();
+    let msgs = b.messages(&chat.id, None, 100).await.unwrap();
+    assert_eq!(msgs.len(), 40);
+    let seqs: Vec<u64> = msgs.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (0..40).collect::<Vec<_>>(), "every seq once, no gaps");
+    let mut texts: Vec<String> = msgs.into_iter().map(|m| m.mes).collect();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts.len(), 40);
+    let c: Chat = a.get(&chat.id).await.unwrap().unwrap();
+    assert_eq!((c.message_count, c.next_seq), (40, 40));
+}
+
+#[wasm_bindgen_test]
+async fn changes_are_broadcast_to_other_tabs() {
+    let name = fresh_name();
+    let a = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    let b = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    let seen: Rc<RefCell<Vec<Change>>> = Rc::default();
+    let sink = seen.clone();
+    b.subscribe(Rc::new(move |c: &Change| sink.borrow_mut().push(c.clone())));
+    let c = a.create(Character::from_card(json!({"data": {"name": "Hi"}}))).await.unwrap();
+    for _ in 0..50 {
+        if !seen.borrow().is_empty() {
+            break;
+        }
+        sleep(10).await;
+    }
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].remote);
+    assert_eq!((seen[0].store.as_str(), seen[0].op.as_str()), ("characters", "put"));
+    assert_eq!(seen[0].ids, vec![c.id.clone()]);
+}
+
+/// Opens a raw connection (like an old tab) that ignores `versionchange`.
+async fn raw_open(name: &str, version: u32, on_upgrade: impl Fn(&web_sys::IdbDatabase) + 'static) -> web_sys::IdbDatabase {
+    let req = factory().unwrap().open_with_u32(name, version).unwrap();
+    let r = req.clone();
+    let up = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
+        let db: web_sys::IdbDatabase = r.result().unwrap().unchecked_into();
+        on_upgrade(&db);
+    });
+    req.set_onupgradeneeded(Some(up.as_ref().unchecked_ref()));
+    let p = Promise::new(&mut |resolve, reject| {
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&reject));
+    });
+    JsFuture::from(p).await.unwrap();
+    drop(up);
+    req.result().unwrap().unchecked_into()
+}
+
+#[wasm_bindgen_test]
+async fn a_blocked_upgrade_is_reported_not_hung() {
+    let name = fresh_name();
+    // Another "tab" (an older build) holds the database open at version 1 and ignores versionchange.
+    IndexedDbStore::open_at(&name, test_env(), 1).await.unwrap().close();
+    let old_tab = raw_open(&name, 1, |_| {}).await;
+    let t0 = js_sys::Date::now();
+    let e = IndexedDbStore::open(&name, test_env()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Blocked, "{e}");
+    assert!(js_sys::Date::now() - t0 < 5_000.0);
+    // Once the old tab closes, opening works.
+    old_tab.close();
+    sleep(50).await;
+    let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    s.create(Character::from_card(json!({"data": {"name": "After"}}))).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn our_connections_step_aside_for_an_upgrade_in_another_tab() {
+    let name = fresh_name();
+    let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    // A newer build in another tab upgrades to version 3: our connection closes instead of blocking.
+    let newer = raw_open(&name, 3, |_| {}).await;
+    let e = s.list::<Character>().await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Storage);
+    assert!(e.message().contains("another tab"), "{e}");
+    newer.close();
+    // And this build refuses the newer database with a typed error.
+    let e = IndexedDbStore::open(&name, test_env()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::UnsupportedFormat, "{e}");
+    delete_database(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_v1_database_with_data_is_migrated() {
+    let name = fresh_name();
+    // Create a schema-1 database and put records in it the way version 1 wrote them
+    // (no derived index fields).
+    let v1 = IndexedDbStore::open_at(&name, test_env(), 1).await.unwrap();
+    v1.close();
+    let db = raw_open(&name, 1, |_| {}).await;
+    let arr = Array::of1(&JsValue::from_str("characters"));
+    let tx = db.transaction_with_str_sequence_and_mode(&arr, web_sys::IdbTransactionMode::Readwrite).unwrap();
+    let st = tx.object_store("characters").unwrap();
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    use serde::Serialize;
+    for (id, name, tags) in [("c1", "Zora", vec!["Elf"]), ("c2", "adam", vec![]), ("c3", "Mona", vec!["elf", "mage"])] {
+        let v = json!({"id": id, "rev": 1, "createdAt": 5, "updatedAt": 5, "deleted": false, "name": name,
+                       "card": {"data": {"name": name}}, "tags": tags, "favorite": false});
+        st.put(&v.serialize(&ser).unwrap()).unwrap();
+    }
+    let p = Promise::new(&mut |resolve, _| tx.set_oncomplete(Some(&resolve)));
+    JsFuture::from(p).await.unwrap();
+    db.close();
+
+    // Open with the current build: the 1 → 2 migration adds the indexes and back-fills them.
+    let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    let page = s.list_characters(&CharacterQuery::default()).await.unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(page.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["adam", "Mona", "Zora"]);
+    let elves = s.list_characters(&CharacterQuery { tag: Some("ELF".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(elves.total, 2);
+    let z = s
+        .list_characters(&CharacterQuery { query: Some("zo".into()), match_mode: NameMatch::Prefix, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(z.items[0].id, "c1");
+    assert_eq!(z.items[0].ix_name.as_deref(), Some("zora"));
+    // Old records stay writable.
+    let u = s.update::<Character>("c2", &mut |c| {
+        c.favorite = true;
+        Ok(())
+    }).await.unwrap();
+    assert_eq!(u.rev, 2);
+}
+
+#[wasm_bindgen_test]
+async fn an_abort_signal_style_cancel_keeps_nothing() {
+    let s = fresh_store().await;
+    let chars: Vec<Character> = (0..30).map(|i| Character::from_card(json!({"data": {"name": format!("X{i}")}}))).collect();
+    let e = s
+        .import_characters(chars, &mut |p| if p.done >= 10 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Aborted);
+    assert_eq!(s.list_characters(&CharacterQuery::default()).await.unwrap().total, 0);
+}
