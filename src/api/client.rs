@@ -81,6 +81,13 @@ fn flag(opts: &JsValue, name: &str) -> bool {
     opts.is_object() && Reflect::get(opts, &JsValue::from_str(name)).ok().and_then(|v| v.as_bool()).unwrap_or(false)
 }
 
+fn number(opts: &JsValue, name: &str) -> Option<f64> {
+    if !opts.is_object() {
+        return None;
+    }
+    Reflect::get(opts, &JsValue::from_str(name)).ok().and_then(|v| v.as_f64()).filter(|v| v.is_finite() && *v >= 0.0)
+}
+
 fn json_arg(v: JsValue, what: &str) -> Result<Value, JsValue> {
     from_js_value(v, what)
 }
@@ -139,10 +146,37 @@ impl JsStClient {
         self.run(&opts, |c| async move { js_ok!(c.csrf_token()).map(|_| JsValue::UNDEFINED) })
     }
 
-    /// All characters.
+    /// All characters. With `maxAgeMs`, served from the client's cache when younger; an older
+    /// cached list is returned at once (stale-while-revalidate) and `onUpdate` receives the fresh
+    /// list when it arrives. Any write through this client drops the cache.
     #[wasm_bindgen(unchecked_return_type = "Promise<StCharacter[]>")]
-    pub fn characters(&self, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
-        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.characters())?) })
+    pub fn characters(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions & { maxAgeMs?: number; onUpdate?: (list: StCharacter[]) => void }")] opts: JsValue,
+    ) -> Promise {
+        let max_age = number(&opts, "maxAgeMs");
+        let on_update = if opts.is_object() { Reflect::get(&opts, &JsValue::from_str("onUpdate")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) } else { None };
+        let shared = Rc::clone(&self.inner);
+        self.run(&opts, move |c| async move {
+            let Some(max_age) = max_age else { return to_js_value(&js_ok!(c.characters())?) };
+            let cached = js_ok!(c.characters_cached(max_age))?;
+            if cached.stale {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let (Ok(list), Some(f)) = (shared.refresh_characters().await, on_update) {
+                        if let Ok(v) = to_js_value(&list) {
+                            let _ = f.call1(&JsValue::NULL, &v);
+                        }
+                    }
+                });
+            }
+            to_js_value(&cached.value)
+        })
+    }
+
+    /// Drops every cached read of this client.
+    #[wasm_bindgen(js_name = clearCache)]
+    pub fn clear_cache(&self) {
+        self.inner.clear_cache();
     }
 
     /// One character by avatar file name.
@@ -223,10 +257,37 @@ impl JsStClient {
     }
 
     /// An avatar/background/persona thumbnail as image bytes (fetched with credentials: a plain
-    /// `<img src>` is blocked by SillyTavern's Cross-Origin-Resource-Policy).
+    /// `<img src>` is blocked by SillyTavern's Cross-Origin-Resource-Policy). Cached for
+    /// `maxAgeMs` (default 5 minutes).
     #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn thumbnail(&self, kind: String, file: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
-        self.run(&opts, |c| async move { Ok(bytes(js_ok!(c.thumbnail(&kind, &file))?)) })
+    pub fn thumbnail(
+        &self,
+        kind: String,
+        file: String,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions & { maxAgeMs?: number }")] opts: JsValue,
+    ) -> Promise {
+        let max_age = number(&opts, "maxAgeMs").unwrap_or(300_000.0);
+        self.run(&opts, move |c| async move { Ok(bytes(js_ok!(c.thumbnail(&kind, &file, max_age))?)) })
+    }
+
+    /// A thumbnail as an object URL for `<img src>` (revoke it with `URL.revokeObjectURL`).
+    #[wasm_bindgen(js_name = thumbnailUrl, unchecked_return_type = "Promise<string>")]
+    pub fn thumbnail_url(
+        &self,
+        kind: String,
+        file: String,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions & { maxAgeMs?: number }")] opts: JsValue,
+    ) -> Promise {
+        let max_age = number(&opts, "maxAgeMs").unwrap_or(300_000.0);
+        self.run(&opts, move |c| async move {
+            let data = js_ok!(c.thumbnail(&kind, &file, max_age))?;
+            let mime = if data.starts_with(&[0xFF, 0xD8]) { "image/jpeg" } else if data.starts_with(b"GIF8") { "image/gif" } else if data.starts_with(b"RIFF") { "image/webp" } else { "image/png" };
+            let parts = js_sys::Array::of1(&Uint8Array::from(data.as_slice()));
+            let bag = web_sys::BlobPropertyBag::new();
+            bag.set_type(mime);
+            let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &bag)?;
+            Ok(JsValue::from_str(&web_sys::Url::create_object_url_with_blob(&blob)?))
+        })
     }
 
     /// A solo chat's lines (header first); `[]` when it does not exist.

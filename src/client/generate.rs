@@ -453,19 +453,10 @@ pub async fn generate_with_fallback<R: Runner>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::share::testutil::block_on;
     use std::cell::{Cell, RefCell};
     use std::collections::VecDeque;
 
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        use std::task::{Context, Poll, Waker};
-        let mut f = std::pin::pin!(f);
-        let mut cx = Context::from_waker(Waker::noop());
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
 
     /// Scripted outcomes per backend label; each entry: tokens to emit, then the result.
     #[derive(Default)]

@@ -105,4 +105,9 @@ pub trait Transport {
     fn now_ms(&self) -> f64;
     /// A uniform random number in `[0, 1)` (for jitter).
     fn random(&self) -> f64;
+    /// True when calls through this transport can be cancelled by their caller (such calls are
+    /// not shared with other callers, so one caller's abort never fails another's call).
+    fn cancellable(&self) -> bool {
+        false
+    }
 }

@@ -21,6 +21,7 @@ pub mod generate;
 pub mod http;
 pub mod limiter;
 pub mod retry;
+pub mod share;
 pub mod sse;
 pub mod st;
 pub mod status;

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::http::{Body, Method, Request, Response, Transport};
 use super::limiter::{RateLimit, TokenBucket};
 use super::retry::{is_retryable, RetryPolicy};
+use super::share::{Cache, Coalescer, Lookup};
 use super::status::{error_for_status, is_csrf_rejection, soft_error};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -44,20 +45,47 @@ struct Shared {
     options: ClientOptions,
     csrf: RefCell<Option<String>>,
     limiter: RefCell<TokenBucket>,
+    reads: Coalescer<Response>,
+    cache: Cache<Response>,
 }
 
-/// Whether a request may be sent again after a failure without doing something twice.
+/// Cached reads kept per server (character lists, thumbnails, …).
+const CACHE_ENTRIES: usize = 512;
+
+/// A value read through the cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cached<T> {
+    /// The value.
+    pub value: T,
+    /// True when it came from the cache but is older than the max age: refresh it.
+    pub stale: bool,
+    /// True when it came from the cache at all.
+    pub from_cache: bool,
+}
+
+/// What a request does, which decides retries, sharing and cache invalidation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Repeat {
-    Safe,
-    Once,
+enum Op {
+    /// Reads: retried, and identical concurrent reads share one request.
+    Read,
+    /// Idempotent writes (saves, deletes): retried; clear the read cache.
+    Write,
+    /// Writes that must not happen twice (create, import, duplicate, rename): retried only on
+    /// 429; clear the read cache.
+    Create,
 }
 
 impl<T: Transport> StClient<T> {
     /// A client over `transport`.
     pub fn new(transport: T, options: ClientOptions) -> Self {
         let now = transport.now_ms();
-        let shared = Shared { limiter: RefCell::new(TokenBucket::new(options.rate_limit, now)), options, csrf: RefCell::new(None) };
+        let shared = Shared {
+            limiter: RefCell::new(TokenBucket::new(options.rate_limit, now)),
+            options,
+            csrf: RefCell::new(None),
+            reads: Coalescer::default(),
+            cache: Cache::new(CACHE_ENTRIES),
+        };
         StClient { transport, shared: Rc::new(shared) }
     }
 
@@ -121,8 +149,41 @@ impl<T: Transport> StClient<T> {
         }
     }
 
+    /// Sends a request; identical concurrent reads share one request, and successful writes
+    /// clear the read cache.
+    async fn call(&self, req: Request, op: Op) -> Result<Response> {
+        if op == Op::Read && !self.transport.cancellable() {
+            let key = request_key(&req);
+            return self.shared.reads.run(key, || self.call_once(req, op)).await;
+        }
+        let result = self.call_once(req, op).await;
+        if op != Op::Read && result.is_ok() {
+            self.shared.cache.clear();
+        }
+        result
+    }
+
+    /// A read served from the cache when younger than `max_age_ms` (or stale, flagged, when
+    /// older — the caller refreshes it), else fetched and cached.
+    async fn call_cached(&self, req: Request, max_age_ms: f64) -> Result<Cached<Response>> {
+        let key = request_key(&req);
+        match self.shared.cache.get(&key, self.transport.now_ms(), max_age_ms) {
+            Lookup::Fresh(value) => return Ok(Cached { value, stale: false, from_cache: true }),
+            Lookup::Stale(value) => return Ok(Cached { value, stale: true, from_cache: true }),
+            Lookup::Miss => {}
+        }
+        let value = self.call(req, Op::Read).await?;
+        self.shared.cache.put(key, value.clone(), self.transport.now_ms());
+        Ok(Cached { value, stale: false, from_cache: false })
+    }
+
+    /// Drops every cached read.
+    pub fn clear_cache(&self) {
+        self.shared.cache.clear();
+    }
+
     /// Sends a request with CSRF, rate limiting and retries; returns a 2xx response.
-    async fn call(&self, mut req: Request, repeat: Repeat) -> Result<Response> {
+    async fn call_once(&self, mut req: Request, op: Op) -> Result<Response> {
         req.timeout_ms = self.shared.options.timeout_ms;
         let mut csrf_refreshed = false;
         let mut retry = 0;
@@ -146,7 +207,7 @@ impl<T: Transport> StClient<T> {
                 Err(e) => e,
             };
             retry += 1;
-            let may_repeat = repeat == Repeat::Safe || err.code() == ErrorCode::RateLimited;
+            let may_repeat = op != Op::Create || err.code() == ErrorCode::RateLimited;
             if !(may_repeat && is_retryable(err.code())) {
                 return Err(err);
             }
@@ -159,14 +220,14 @@ impl<T: Transport> StClient<T> {
     }
 
     /// POSTs JSON and parses a JSON answer (an empty body is `null`); `200 {error}` is an error.
-    async fn post(&self, path: &str, body: Value, repeat: Repeat) -> Result<Value> {
-        let resp = self.call(Request::post_json(path, body), repeat).await?;
+    async fn post(&self, path: &str, body: Value, op: Op) -> Result<Value> {
+        let resp = self.call(Request::post_json(path, body), op).await?;
         parse_json_body(&resp)
     }
 
     /// POSTs JSON and returns the body as text (for endpoints that answer `OK` or a file name).
-    async fn post_text(&self, path: &str, body: Value, repeat: Repeat) -> Result<String> {
-        let resp = self.call(Request::post_json(path, body), repeat).await?;
+    async fn post_text(&self, path: &str, body: Value, op: Op) -> Result<String> {
+        let resp = self.call(Request::post_json(path, body), op).await?;
         let text = resp.text();
         if let Some(e) = soft_error(&text) {
             return Err(e);
@@ -178,12 +239,30 @@ impl<T: Transport> StClient<T> {
 
     /// All characters (`/api/characters/all`; shallow objects when the server is configured so).
     pub async fn characters(&self) -> Result<Vec<Value>> {
-        expect_array(self.post("/api/characters/all", json!({}), Repeat::Safe).await?, "characters/all")
+        expect_array(self.post("/api/characters/all", json!({}), Op::Read).await?, "characters/all")
+    }
+
+    /// All characters through the cache (see [`Cached`]); the list is dropped from the cache by
+    /// any write through this client, and refreshed with [`StClient::refresh_characters`].
+    pub async fn characters_cached(&self, max_age_ms: f64) -> Result<Cached<Vec<Value>>> {
+        let c = self.call_cached(Request::post_json("/api/characters/all", json!({})), max_age_ms).await?;
+        let list = expect_array(parse_json_body(&c.value)?, "characters/all")?;
+        Ok(Cached { value: list, stale: c.stale, from_cache: c.from_cache })
+    }
+
+    /// Fetches the character list again and replaces the cached copy.
+    pub async fn refresh_characters(&self) -> Result<Vec<Value>> {
+        let req = Request::post_json("/api/characters/all", json!({}));
+        let key = request_key(&req);
+        let resp = self.call(req, Op::Read).await?;
+        let list = expect_array(parse_json_body(&resp)?, "characters/all")?;
+        self.shared.cache.put(key, resp, self.transport.now_ms());
+        Ok(list)
     }
 
     /// One full character by avatar file name (`Alice.png`).
     pub async fn character(&self, avatar: &str) -> Result<Value> {
-        self.post("/api/characters/get", json!({ "avatar_url": avatar }), Repeat::Safe).await
+        self.post("/api/characters/get", json!({ "avatar_url": avatar }), Op::Read).await
     }
 
     /// Creates a character from a V2/V3 card JSON (kept whole through `json_data`), with an
@@ -192,7 +271,7 @@ impl<T: Transport> StClient<T> {
         let fields = character_form_fields(card)?;
         let file = avatar_png.map(|b| ("avatar".to_string(), "avatar.png".to_string(), "image/png".to_string(), b));
         let req = multipart("/api/characters/create", fields, file);
-        let resp = self.call(req, Repeat::Once).await?;
+        let resp = self.call(req, Op::Create).await?;
         let name = resp.text().trim().to_string();
         if name.is_empty() || soft_error(&name).is_some() {
             return Err(Error::new(ErrorCode::ServerError, format!("characters/create gave no file name: {name}")));
@@ -205,25 +284,25 @@ impl<T: Transport> StClient<T> {
         let mut body = partial.clone();
         let obj = body.as_object_mut().ok_or_else(|| Error::invalid_argument("merge data must be an object"))?;
         obj.insert("avatar".into(), json!(avatar));
-        self.post_text("/api/characters/merge-attributes", body, Repeat::Safe).await.map(drop)
+        self.post_text("/api/characters/merge-attributes", body, Op::Write).await.map(drop)
     }
 
     /// Renames a character; returns the new avatar file name.
     pub async fn rename_character(&self, avatar: &str, new_name: &str) -> Result<String> {
-        let v = self.post("/api/characters/rename", json!({"avatar_url": avatar, "new_name": new_name}), Repeat::Once).await?;
+        let v = self.post("/api/characters/rename", json!({"avatar_url": avatar, "new_name": new_name}), Op::Create).await?;
         string_field(&v, "avatar", "characters/rename")
     }
 
     /// Deletes a character (and its chats when `delete_chats`).
     pub async fn delete_character(&self, avatar: &str, delete_chats: bool) -> Result<()> {
-        self.post_text("/api/characters/delete", json!({"avatar_url": avatar, "delete_chats": delete_chats}), Repeat::Safe)
+        self.post_text("/api/characters/delete", json!({"avatar_url": avatar, "delete_chats": delete_chats}), Op::Write)
             .await
             .map(drop)
     }
 
     /// Duplicates a character; returns the copy's avatar file name.
     pub async fn duplicate_character(&self, avatar: &str) -> Result<String> {
-        let v = self.post("/api/characters/duplicate", json!({ "avatar_url": avatar }), Repeat::Once).await?;
+        let v = self.post("/api/characters/duplicate", json!({ "avatar_url": avatar }), Op::Create).await?;
         string_field(&v, "path", "characters/duplicate")
     }
 
@@ -234,7 +313,7 @@ impl<T: Transport> StClient<T> {
             vec![("file_type".into(), file_type.into())],
             Some(("avatar".into(), file_name.into(), "application/octet-stream".into(), bytes)),
         );
-        let resp = self.call(req, Repeat::Once).await?;
+        let resp = self.call(req, Op::Create).await?;
         let v = parse_json_body(&resp)?;
         let name = string_field(&v, "file_name", "characters/import")?;
         Ok(if name.ends_with(".png") { name } else { format!("{name}.png") })
@@ -243,12 +322,12 @@ impl<T: Transport> StClient<T> {
     /// Exports a character as `png` or `json` bytes.
     pub async fn export_character(&self, avatar: &str, format: &str) -> Result<Vec<u8>> {
         let req = Request::post_json("/api/characters/export", json!({"avatar_url": avatar, "format": format}));
-        Ok(self.call(req, Repeat::Safe).await?.body)
+        Ok(self.call(req, Op::Read).await?.body)
     }
 
     /// The chat files of a character (empty when it has no chats folder yet).
     pub async fn character_chats(&self, avatar: &str) -> Result<Vec<Value>> {
-        let resp = self.call(Request::post_json("/api/characters/chats", json!({"avatar_url": avatar})), Repeat::Safe).await?;
+        let resp = self.call(Request::post_json("/api/characters/chats", json!({"avatar_url": avatar})), Op::Read).await?;
         let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
         // `{error:true}` here only means "no chats folder yet".
         Ok(match v {
@@ -259,16 +338,18 @@ impl<T: Transport> StClient<T> {
     }
 
     /// A thumbnail or original image (GET, with credentials): `kind` is `avatar`, `bg` or `persona`.
-    pub async fn thumbnail(&self, kind: &str, file: &str) -> Result<Vec<u8>> {
+    /// Cached for `max_age_ms`.
+    pub async fn thumbnail(&self, kind: &str, file: &str, max_age_ms: f64) -> Result<Vec<u8>> {
         let path = format!("/thumbnail?type={}&file={}", url_encode(kind), url_encode(file));
-        Ok(self.call(Request::get(path), Repeat::Safe).await?.body)
+        let c = self.call_cached(Request::get(path), max_age_ms).await?;
+        Ok(c.value.body)
     }
 
     // ---- chats ------------------------------------------------------------------------------
 
     /// A solo chat as its JSONL lines (header first); empty when it does not exist.
     pub async fn chat(&self, avatar: &str, file_name: &str) -> Result<Vec<Value>> {
-        let v = self.post("/api/chats/get", json!({"avatar_url": avatar, "file_name": file_name}), Repeat::Safe).await?;
+        let v = self.post("/api/chats/get", json!({"avatar_url": avatar, "file_name": file_name}), Op::Read).await?;
         Ok(match v {
             Value::Array(a) => a,
             _ => Vec::new(),
@@ -278,26 +359,26 @@ impl<T: Transport> StClient<T> {
     /// Saves a solo chat. Without `force`, an integrity mismatch is an `integrity_conflict` error.
     pub async fn save_chat(&self, avatar: &str, file_name: &str, lines: &[Value], force: bool) -> Result<()> {
         let body = json!({"avatar_url": avatar, "file_name": file_name, "chat": lines, "force": force});
-        self.post("/api/chats/save", body, Repeat::Safe).await.map(drop)
+        self.post("/api/chats/save", body, Op::Write).await.map(drop)
     }
 
     /// Deletes a solo chat file.
     pub async fn delete_chat(&self, avatar: &str, file_name: &str) -> Result<()> {
         let chatfile = if file_name.ends_with(".jsonl") { file_name.to_string() } else { format!("{file_name}.jsonl") };
-        self.post_text("/api/chats/delete", json!({"avatar_url": avatar, "chatfile": chatfile}), Repeat::Safe).await.map(drop)
+        self.post_text("/api/chats/delete", json!({"avatar_url": avatar, "chatfile": chatfile}), Op::Write).await.map(drop)
     }
 
     /// Renames a chat file; returns the sanitised new name.
     pub async fn rename_chat(&self, avatar: &str, from: &str, to: &str, is_group: bool) -> Result<String> {
         let with_ext = |s: &str| if s.ends_with(".jsonl") { s.to_string() } else { format!("{s}.jsonl") };
         let body = json!({"avatar_url": avatar, "original_file": with_ext(from), "renamed_file": with_ext(to), "is_group": is_group});
-        let v = self.post("/api/chats/rename", body, Repeat::Once).await?;
+        let v = self.post("/api/chats/rename", body, Op::Create).await?;
         Ok(v.get("sanitizedFileName").and_then(Value::as_str).unwrap_or(to).to_string())
     }
 
     /// A group chat by chat id.
     pub async fn group_chat(&self, chat_id: &str) -> Result<Vec<Value>> {
-        let v = self.post("/api/chats/group/get", json!({ "id": chat_id }), Repeat::Safe).await?;
+        let v = self.post("/api/chats/group/get", json!({ "id": chat_id }), Op::Read).await?;
         Ok(match v {
             Value::Array(a) => a,
             _ => Vec::new(),
@@ -306,46 +387,46 @@ impl<T: Transport> StClient<T> {
 
     /// Saves a group chat (same integrity rules as solo chats).
     pub async fn save_group_chat(&self, chat_id: &str, lines: &[Value], force: bool) -> Result<()> {
-        self.post("/api/chats/group/save", json!({"id": chat_id, "chat": lines, "force": force}), Repeat::Safe).await.map(drop)
+        self.post("/api/chats/group/save", json!({"id": chat_id, "chat": lines, "force": force}), Op::Write).await.map(drop)
     }
 
     /// Deletes a group chat.
     pub async fn delete_group_chat(&self, chat_id: &str) -> Result<()> {
-        self.post_text("/api/chats/group/delete", json!({ "id": chat_id }), Repeat::Safe).await.map(drop)
+        self.post_text("/api/chats/group/delete", json!({ "id": chat_id }), Op::Write).await.map(drop)
     }
 
     // ---- groups -----------------------------------------------------------------------------
 
     /// All groups.
     pub async fn groups(&self) -> Result<Vec<Value>> {
-        expect_array(self.post("/api/groups/all", json!({}), Repeat::Safe).await?, "groups/all")
+        expect_array(self.post("/api/groups/all", json!({}), Op::Read).await?, "groups/all")
     }
 
     /// Creates a group from a partial group object; returns the full group.
     pub async fn create_group(&self, group: &Value) -> Result<Value> {
-        self.post("/api/groups/create", group.clone(), Repeat::Once).await
+        self.post("/api/groups/create", group.clone(), Op::Create).await
     }
 
     /// Replaces a group with the complete object given.
     pub async fn edit_group(&self, group: &Value) -> Result<()> {
-        self.post("/api/groups/edit", group.clone(), Repeat::Safe).await.map(drop)
+        self.post("/api/groups/edit", group.clone(), Op::Write).await.map(drop)
     }
 
     /// Deletes a group and its chats.
     pub async fn delete_group(&self, id: &str) -> Result<()> {
-        self.post("/api/groups/delete", json!({ "id": id }), Repeat::Safe).await.map(drop)
+        self.post("/api/groups/delete", json!({ "id": id }), Op::Write).await.map(drop)
     }
 
     // ---- world info -------------------------------------------------------------------------
 
     /// Lorebook names (`[{file_id, name, extensions}]`).
     pub async fn worldinfo_list(&self) -> Result<Vec<Value>> {
-        expect_array(self.post("/api/worldinfo/list", json!({}), Repeat::Safe).await?, "worldinfo/list")
+        expect_array(self.post("/api/worldinfo/list", json!({}), Op::Read).await?, "worldinfo/list")
     }
 
     /// A lorebook file (`{entries:{}}` when missing).
     pub async fn worldinfo(&self, name: &str) -> Result<Value> {
-        self.post("/api/worldinfo/get", json!({ "name": name }), Repeat::Safe).await
+        self.post("/api/worldinfo/get", json!({ "name": name }), Op::Read).await
     }
 
     /// Saves a lorebook (must have `entries`).
@@ -353,19 +434,19 @@ impl<T: Transport> StClient<T> {
         if data.get("entries").map_or(true, |e| !e.is_object()) {
             return Err(Error::invalid_argument("a SillyTavern lorebook needs an `entries` object"));
         }
-        self.post("/api/worldinfo/edit", json!({"name": name, "data": data}), Repeat::Safe).await.map(drop)
+        self.post("/api/worldinfo/edit", json!({"name": name, "data": data}), Op::Write).await.map(drop)
     }
 
     /// Deletes a lorebook.
     pub async fn delete_worldinfo(&self, name: &str) -> Result<()> {
-        self.post_text("/api/worldinfo/delete", json!({ "name": name }), Repeat::Safe).await.map(drop)
+        self.post_text("/api/worldinfo/delete", json!({ "name": name }), Op::Write).await.map(drop)
     }
 
     // ---- settings ---------------------------------------------------------------------------
 
     /// The user's settings (the server returns them as a JSON string; it is parsed here).
     pub async fn settings(&self) -> Result<Value> {
-        let v = self.post("/api/settings/get", json!({}), Repeat::Safe).await?;
+        let v = self.post("/api/settings/get", json!({}), Op::Read).await?;
         match v.get("settings") {
             Some(Value::String(s)) => serde_json::from_str(s)
                 .map_err(|e| Error::new(ErrorCode::ServerError, format!("settings are not JSON: {e}"))),
@@ -433,6 +514,16 @@ fn multipart(path: &str, fields: Vec<(String, String)>, file: Option<(String, St
     Request { method: Method::Post, path: path.into(), headers: Vec::new(), body: Body::Multipart { fields, file }, timeout_ms: 0 }
 }
 
+/// Identity of a request for sharing and caching.
+fn request_key(req: &Request) -> String {
+    let body = match &req.body {
+        Body::Empty => String::new(),
+        Body::Json(v) => v.to_string(),
+        Body::Multipart { .. } => return format!("{:p}", req), // never shared
+    };
+    format!("{:?} {} {}", req.method, req.path, body)
+}
+
 fn parse_json_body(resp: &Response) -> Result<Value> {
     if resp.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
@@ -478,6 +569,7 @@ pub fn url_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::share::testutil::{block_on, join, YieldOnce};
     use std::cell::Cell;
     use std::collections::VecDeque;
 
@@ -503,6 +595,7 @@ mod tests {
     impl Transport for Fake {
         async fn send(&self, req: &Request) -> Result<Response> {
             self.seen.borrow_mut().push(req.clone());
+            YieldOnce(false).await; // a real request is never ready at once
             self.answers.borrow_mut().pop_front().unwrap_or_else(|| Err(Error::new(ErrorCode::Internal, "script ran out")))
         }
         async fn sleep(&self, ms: f64) {
@@ -517,16 +610,6 @@ mod tests {
         }
     }
 
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        use std::task::{Context, Poll, Waker};
-        let mut f = std::pin::pin!(f);
-        let mut cx = Context::from_waker(Waker::noop());
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
 
     const TOKEN: &str = r#"{"token":"t1"}"#;
 
@@ -614,6 +697,44 @@ mod tests {
         }
         // token + 3 calls = 4 requests; burst of 2, then 100 ms apart
         assert_eq!(*c.transport().slept.borrow(), vec![100.0, 100.0]);
+    }
+
+    #[test]
+    fn identical_concurrent_reads_share_one_request() {
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(200, r#"[{"name":"A"}]"#)]), ClientOptions::default());
+        block_on(c.csrf_token()).unwrap();
+        let (a, b) = join(c.characters(), c.characters());
+        assert_eq!(a.unwrap(), b.unwrap());
+        assert_eq!(c.transport().seen.borrow().len(), 2, "token + one shared list request");
+    }
+
+    #[test]
+    fn cached_list_is_fresh_then_stale_and_any_write_invalidates_it() {
+        let c = StClient::new(
+            Fake::with(vec![
+                resp(200, TOKEN),
+                resp(200, r#"[{"name":"A"}]"#),
+                resp(200, r#"[{"name":"A"},{"name":"B"}]"#),
+                resp(200, r#"{"ok":true}"#),
+                resp(200, r#"[{"name":"C"}]"#),
+            ]),
+            ClientOptions::default(),
+        );
+        let first = block_on(c.characters_cached(1000.0)).unwrap();
+        assert!(!first.from_cache && !first.stale);
+        let again = block_on(c.characters_cached(1000.0)).unwrap();
+        assert!(again.from_cache && !again.stale);
+        assert_eq!(again.value, first.value);
+        c.transport().now.set(5000.0);
+        let stale = block_on(c.characters_cached(1000.0)).unwrap();
+        assert!(stale.stale, "old entries are served, flagged stale");
+        let fresh = block_on(c.refresh_characters()).unwrap();
+        assert_eq!(fresh.len(), 2);
+        assert_eq!(block_on(c.characters_cached(1000.0)).unwrap().value.len(), 2);
+        block_on(c.save_worldinfo("B", &json!({"entries":{}}))).unwrap();
+        let after_write = block_on(c.characters_cached(1000.0)).unwrap();
+        assert!(!after_write.from_cache, "a write clears the cache");
+        assert_eq!(after_write.value[0]["name"], "C");
     }
 
     #[test]

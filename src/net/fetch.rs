@@ -298,4 +298,8 @@ impl Transport for FetchTransport {
     fn random(&self) -> f64 {
         js_sys::Math::random()
     }
+
+    fn cancellable(&self) -> bool {
+        self.signal.is_some()
+    }
 }
