@@ -69,10 +69,12 @@ YAML
 }
 
 stop() {
-  local pidf=$base/run-$1/st.pid
-  [ -f "$pidf" ] || return 0
-  kill "$(cat "$pidf")" 2>/dev/null || true
-  rm -f "$pidf"
+  local run=$base/run-$1
+  [ -f "$run/st.pid" ] || return 0
+  local pid; pid=$(cat "$run/st.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  [ -n "${KEEP_ST_DATA:-}" ] || rm -rf "$run"
 }
 
 cmd=${1:-}; shift || true

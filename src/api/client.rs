@@ -1,6 +1,7 @@
 //! `SillyTavernClient`: the SillyTavern server API for JS. Converts arguments, attaches the
 //! caller's `AbortSignal`, and turns results into plain objects / `Uint8Array`s.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -13,8 +14,9 @@ use super::error::{from_js_value, to_js_value};
 use crate::client::breaker::BreakerPolicy;
 use crate::client::limiter::RateLimit;
 use crate::client::retry::RetryPolicy;
-use crate::client::st::{ClientOptions, StClient};
-use crate::error::Error;
+use crate::client::http::Response;
+use crate::client::st::{Cached, ClientOptions, StClient};
+use crate::error::{Error, ErrorCode};
 use crate::net::fetch::FetchTransport;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -100,6 +102,25 @@ fn bytes(b: Vec<u8>) -> JsValue {
 #[wasm_bindgen(js_name = SillyTavernClient)]
 pub struct JsStClient {
     inner: Rc<StClient<FetchTransport>>,
+    /// The cached character list parsed by the browser, keyed by the cache entry's fetch time.
+    parsed_list: Rc<RefCell<Option<(f64, js_sys::Array)>>>,
+}
+
+/// A shallow copy (new array, shared elements) of the parsed form of a cached list response,
+/// parsing it with `JSON.parse` only when this cache entry has not been parsed yet.
+fn parsed_copy(slot: &RefCell<Option<(f64, js_sys::Array)>>, cached: &Cached<Rc<Response>>) -> Result<JsValue, JsValue> {
+    if let Some((stamp, arr)) = slot.borrow().as_ref() {
+        if *stamp == cached.fetched_ms {
+            return Ok(arr.slice(0, arr.length()).into());
+        }
+    }
+    let v = js_sys::JSON::parse(&cached.value.text())
+        .map_err(|_| JsValue::from(Error::new(ErrorCode::ServerError, "characters/all answered with invalid JSON")))?;
+    let arr: js_sys::Array = v
+        .dyn_into()
+        .map_err(|_| JsValue::from(Error::new(ErrorCode::ServerError, "characters/all did not answer with a list")))?;
+    *slot.borrow_mut() = Some((cached.fetched_ms, arr.clone()));
+    Ok(arr.slice(0, arr.length()).into())
 }
 
 impl JsStClient {
@@ -131,7 +152,7 @@ impl JsStClient {
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(unchecked_param_type = "SillyTavernClientOptions")] options: JsValue) -> Result<JsStClient, JsValue> {
         let (url, opts) = parse_options(options)?;
-        Ok(JsStClient { inner: Rc::new(StClient::new(FetchTransport::new(&url), opts)) })
+        Ok(JsStClient { inner: Rc::new(StClient::new(FetchTransport::new(&url), opts)), parsed_list: Rc::default() })
     }
 
     /// The server's base URL.
@@ -148,7 +169,8 @@ impl JsStClient {
 
     /// All characters. With `maxAgeMs`, served from the client's cache when younger; an older
     /// cached list is returned at once (stale-while-revalidate) and `onUpdate` receives the fresh
-    /// list when it arrives. Any write through this client drops the cache.
+    /// list when it arrives. Any write through this client drops the cache. Cached lists share
+    /// their character objects between calls: treat them as read-only.
     #[wasm_bindgen(unchecked_return_type = "Promise<StCharacter[]>")]
     pub fn characters(
         &self,
@@ -157,19 +179,21 @@ impl JsStClient {
         let max_age = number(&opts, "maxAgeMs");
         let on_update = if opts.is_object() { Reflect::get(&opts, &JsValue::from_str("onUpdate")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) } else { None };
         let shared = Rc::clone(&self.inner);
+        let parsed = Rc::clone(&self.parsed_list);
         self.run(&opts, move |c| async move {
             let Some(max_age) = max_age else { return to_js_value(&js_ok!(c.characters())?) };
-            let cached = js_ok!(c.characters_cached(max_age))?;
+            let cached = js_ok!(c.characters_cached_raw(max_age))?;
+            let list = parsed_copy(&parsed, &cached)?;
             if cached.stale {
                 wasm_bindgen_futures::spawn_local(async move {
-                    if let (Ok(list), Some(f)) = (shared.refresh_characters().await, on_update) {
-                        if let Ok(v) = to_js_value(&list) {
+                    if let Ok(fresh) = shared.refresh_characters_raw().await {
+                        if let (Ok(v), Some(f)) = (parsed_copy(&parsed, &fresh), on_update) {
                             let _ = f.call1(&JsValue::NULL, &v);
                         }
                     }
                 });
             }
-            to_js_value(&cached.value)
+            Ok(list)
         })
     }
 

@@ -88,10 +88,10 @@ struct Entry<T> {
 /// What a cache read found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lookup<T> {
-    /// Younger than the max age.
-    Fresh(T),
+    /// Younger than the max age (value, time it was fetched).
+    Fresh(T, f64),
     /// Older than the max age: usable now, refresh in the background.
-    Stale(T),
+    Stale(T, f64),
     /// Not cached.
     Miss,
 }
@@ -111,8 +111,8 @@ impl<T: Clone> Cache<T> {
     /// Reads `key` at `now_ms`.
     pub fn get(&self, key: &str, now_ms: f64, max_age_ms: f64) -> Lookup<T> {
         match self.entries.borrow().get(key) {
-            Some(e) if now_ms - e.fetched_ms <= max_age_ms => Lookup::Fresh(e.value.clone()),
-            Some(e) => Lookup::Stale(e.value.clone()),
+            Some(e) if now_ms - e.fetched_ms <= max_age_ms => Lookup::Fresh(e.value.clone(), e.fetched_ms),
+            Some(e) => Lookup::Stale(e.value.clone(), e.fetched_ms),
             None => Lookup::Miss,
         }
     }
@@ -255,8 +255,8 @@ mod tests {
         let c: Cache<&str> = Cache::new(2);
         assert_eq!(c.get("a", 0.0, 100.0), Lookup::Miss);
         c.put("a".into(), "A", 0.0);
-        assert_eq!(c.get("a", 50.0, 100.0), Lookup::Fresh("A"));
-        assert_eq!(c.get("a", 150.0, 100.0), Lookup::Stale("A"));
+        assert_eq!(c.get("a", 50.0, 100.0), Lookup::Fresh("A", 0.0));
+        assert_eq!(c.get("a", 150.0, 100.0), Lookup::Stale("A", 0.0));
         c.put("b".into(), "B", 10.0);
         c.put("c".into(), "C", 20.0);
         assert_eq!(c.len(), 2);

@@ -46,7 +46,7 @@ struct Shared {
     csrf: RefCell<Option<String>>,
     limiter: RefCell<TokenBucket>,
     reads: Coalescer<Response>,
-    cache: Cache<Response>,
+    cache: Cache<Rc<Response>>,
 }
 
 /// Cached reads kept per server (character lists, thumbnails, …).
@@ -61,6 +61,8 @@ pub struct Cached<T> {
     pub stale: bool,
     /// True when it came from the cache at all.
     pub from_cache: bool,
+    /// When the value was fetched (epoch ms): the identity of this cached copy.
+    pub fetched_ms: f64,
 }
 
 /// What a request does, which decides retries, sharing and cache invalidation.
@@ -165,16 +167,17 @@ impl<T: Transport> StClient<T> {
 
     /// A read served from the cache when younger than `max_age_ms` (or stale, flagged, when
     /// older — the caller refreshes it), else fetched and cached.
-    async fn call_cached(&self, req: Request, max_age_ms: f64) -> Result<Cached<Response>> {
+    async fn call_cached(&self, req: Request, max_age_ms: f64) -> Result<Cached<Rc<Response>>> {
         let key = request_key(&req);
         match self.shared.cache.get(&key, self.transport.now_ms(), max_age_ms) {
-            Lookup::Fresh(value) => return Ok(Cached { value, stale: false, from_cache: true }),
-            Lookup::Stale(value) => return Ok(Cached { value, stale: true, from_cache: true }),
+            Lookup::Fresh(value, fetched_ms) => return Ok(Cached { value, stale: false, from_cache: true, fetched_ms }),
+            Lookup::Stale(value, fetched_ms) => return Ok(Cached { value, stale: true, from_cache: true, fetched_ms }),
             Lookup::Miss => {}
         }
-        let value = self.call(req, Op::Read).await?;
-        self.shared.cache.put(key, value.clone(), self.transport.now_ms());
-        Ok(Cached { value, stale: false, from_cache: false })
+        let value = Rc::new(self.call(req, Op::Read).await?);
+        let fetched_ms = self.transport.now_ms();
+        self.shared.cache.put(key, Rc::clone(&value), fetched_ms);
+        Ok(Cached { value, stale: false, from_cache: false, fetched_ms })
     }
 
     /// Drops every cached read.
@@ -245,19 +248,34 @@ impl<T: Transport> StClient<T> {
     /// All characters through the cache (see [`Cached`]); the list is dropped from the cache by
     /// any write through this client, and refreshed with [`StClient::refresh_characters`].
     pub async fn characters_cached(&self, max_age_ms: f64) -> Result<Cached<Vec<Value>>> {
-        let c = self.call_cached(Request::post_json("/api/characters/all", json!({})), max_age_ms).await?;
+        let c = self.characters_cached_raw(max_age_ms).await?;
         let list = expect_array(parse_json_body(&c.value)?, "characters/all")?;
-        Ok(Cached { value: list, stale: c.stale, from_cache: c.from_cache })
+        Ok(Cached { value: list, stale: c.stale, from_cache: c.from_cache, fetched_ms: c.fetched_ms })
+    }
+
+    /// [`StClient::characters_cached`] without parsing: the JS layer parses the body with the
+    /// browser's own `JSON.parse` and keeps the parsed list per [`Cached::fetched_ms`].
+    pub async fn characters_cached_raw(&self, max_age_ms: f64) -> Result<Cached<Rc<Response>>> {
+        self.call_cached(Request::post_json("/api/characters/all", json!({})), max_age_ms).await
     }
 
     /// Fetches the character list again and replaces the cached copy.
     pub async fn refresh_characters(&self) -> Result<Vec<Value>> {
+        let resp = self.refresh_characters_raw().await?;
+        expect_array(parse_json_body(&resp.value)?, "characters/all")
+    }
+
+    /// [`StClient::refresh_characters`] without parsing.
+    pub async fn refresh_characters_raw(&self) -> Result<Cached<Rc<Response>>> {
         let req = Request::post_json("/api/characters/all", json!({}));
         let key = request_key(&req);
-        let resp = self.call(req, Op::Read).await?;
-        let list = expect_array(parse_json_body(&resp)?, "characters/all")?;
-        self.shared.cache.put(key, resp, self.transport.now_ms());
-        Ok(list)
+        let resp = Rc::new(self.call(req, Op::Read).await?);
+        if let Some(e) = soft_error(&resp.text()) {
+            return Err(e);
+        }
+        let fetched_ms = self.transport.now_ms();
+        self.shared.cache.put(key, Rc::clone(&resp), fetched_ms);
+        Ok(Cached { value: resp, stale: false, from_cache: false, fetched_ms })
     }
 
     /// One full character by avatar file name (`Alice.png`).
@@ -342,7 +360,7 @@ impl<T: Transport> StClient<T> {
     pub async fn thumbnail(&self, kind: &str, file: &str, max_age_ms: f64) -> Result<Vec<u8>> {
         let path = format!("/thumbnail?type={}&file={}", url_encode(kind), url_encode(file));
         let c = self.call_cached(Request::get(path), max_age_ms).await?;
-        Ok(c.value.body)
+        Ok(c.value.body.clone())
     }
 
     // ---- chats ------------------------------------------------------------------------------
