@@ -123,7 +123,9 @@ for (const [name, chat, depth] of [["lorebook_scan_20msg_window", chat20, 20], [
   const ours = matcher.scanCount(req);
   const theirs = peer.scan(chat, depth, 8192);
   if (ours !== theirs) console.log(`note: ${name}: ours activated ${ours}, peer ${theirs} (rules differ in an edge case)`);
-  compare(name, () => matcher.scanCount(req), () => peer.scan(chat, depth, 8192), { warmup: 2, runs: 7 });
+  // The peer needs about a minute per pass over the 1.5 MB chat: time it once.
+  const opts = depth > 100 ? { warmup: 0, runs: 1 } : { warmup: 2, runs: 7 };
+  compare(name, () => matcher.scanCount(req), () => peer.scan(chat, depth, 8192), opts);
 }
 const one = time(() => matcher.scanCount({ chat: chat20, settings: { ...settings, depth: 20 }, maxContext: 8192 }), { runs: 15 });
 console.log(`ours per activation pass (20-message window): ${one.toFixed(3)} ms (goal < 5 ms)`);

@@ -76,14 +76,16 @@ fn check_round_trips(name: &str, exp: &Value, got: &ImportedCard) {
     let opts = ExportOptions { avatar: None, assets: &got.assets, now: None };
     // JSON V3: exact model equality.
     let bytes = export_card(&got.card, ExportFormat::JsonV3, &opts).unwrap();
-    let back = import_card(&bytes, &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: re-import of V3 JSON: {e}"));
+    let back =
+        import_card(&bytes, &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: re-import of V3 JSON: {e}"));
     assert_eq!(back.card, got.card, "{name}: V3 JSON round trip changed the card");
     assert_eq!(back.source_spec.as_str(), "chara_card_v3");
     check_extensions(name, exp, &back.card, "after a V3 JSON round trip");
 
     // PNG: exact unless embedded (zip) assets had to become data: URIs.
     let bytes = export_card(&got.card, ExportFormat::Png, &opts).unwrap_or_else(|e| panic!("{name}: PNG export: {e}"));
-    let back = import_card(&bytes, &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: re-import of PNG: {e}"));
+    let back =
+        import_card(&bytes, &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: re-import of PNG: {e}"));
     let has_zip_assets = got.card.assets.iter().flatten().any(|a| a.uri.starts_with("embeded://"));
     if has_zip_assets {
         let mut a = back.card.clone();
@@ -103,8 +105,10 @@ fn check_round_trips(name: &str, exp: &Value, got: &ImportedCard) {
     assert_eq!(back2.card.lorebook_len(), got.card.lorebook_len());
 
     // CharX: equal, except that the icon becomes a real file.
-    let bytes = export_card(&got.card, ExportFormat::Charx, &opts).unwrap_or_else(|e| panic!("{name}: CharX export: {e}"));
-    let back = import_card(&bytes, &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: re-import of CharX: {e}"));
+    let bytes =
+        export_card(&got.card, ExportFormat::Charx, &opts).unwrap_or_else(|e| panic!("{name}: CharX export: {e}"));
+    let back =
+        import_card(&bytes, &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: re-import of CharX: {e}"));
     let mut a = back.card.clone();
     let mut b = got.card.clone();
     a.assets = None;
@@ -131,7 +135,13 @@ fn every_fixture_gives_its_expected_outcome() {
             let opts = ImportOptions { file_name: Some(name.clone()), ..Default::default() };
             if let Some(err) = exp.get("error").and_then(Value::as_str) {
                 let mut ok: Vec<&str> = vec![err];
-                ok.extend(exp.get("also_acceptable").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str));
+                ok.extend(
+                    exp.get("also_acceptable")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str),
+                );
                 match import_card(&bytes, &opts) {
                     Ok(c) => panic!("{name}: expected error {err}, got a card `{}`", c.card.name),
                     Err(e) => assert!(ok.contains(&e.code().as_str()), "{name}: expected {ok:?}, got {e}"),
@@ -150,8 +160,13 @@ fn every_fixture_gives_its_expected_outcome() {
                 // It is not a character card.
                 assert!(import_card(&bytes, &opts).is_err(), "{name}: a lorebook must not import as a card");
             } else {
-                let also: Vec<&str> =
-                    exp.get("also_acceptable_errors").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+                let also: Vec<&str> = exp
+                    .get("also_acceptable_errors")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
                 match import_card(&bytes, &opts) {
                     Ok(got) => {
                         let codes: Vec<&str> = got.warnings.iter().map(|w| w.code.as_str()).collect();

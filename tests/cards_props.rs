@@ -65,43 +65,46 @@ fn entry() -> impl Strategy<Value = Value> {
         extensions(),
         prop::option::of(json_value()),
     )
-        .prop_map(|(keys, content, constant, order, pos, depth, cs, (sticky, selective, role, group), ext, unknown)| {
-            let mut e = json!({
-                "keys": keys, "content": content, "enabled": !constant || order % 2 == 0, "insertion_order": order,
-                "constant": constant, "selective": selective, "secondary_keys": ["s"], "use_regex": order % 3 == 0,
-                "comment": "c", "position": "before_char",
-            });
-            let mut x = ext;
-            if let Some(p) = pos {
-                x.insert("position".into(), p.into());
-            }
-            if let Some(d) = depth {
-                x.insert("depth".into(), d.into());
-            }
-            if let Some(c) = cs {
-                e["case_sensitive"] = c.into();
-            }
-            if let Some(s) = sticky {
-                x.insert("sticky".into(), s.into());
-            }
-            if let Some(r) = role {
-                x.insert("role".into(), r.into());
-            }
-            if let Some(g) = group {
-                x.insert("group".into(), g.into());
-            }
-            e["extensions"] = Value::Object(x);
-            if let Some(u) = unknown {
-                e["x_unknown_entry_key"] = u;
-            }
-            e
-        })
+        .prop_map(
+            |(keys, content, constant, order, pos, depth, cs, (sticky, selective, role, group), ext, unknown)| {
+                let mut e = json!({
+                    "keys": keys, "content": content, "enabled": !constant || order % 2 == 0, "insertion_order": order,
+                    "constant": constant, "selective": selective, "secondary_keys": ["s"], "use_regex": order % 3 == 0,
+                    "comment": "c", "position": "before_char",
+                });
+                let mut x = ext;
+                if let Some(p) = pos {
+                    x.insert("position".into(), p.into());
+                }
+                if let Some(d) = depth {
+                    x.insert("depth".into(), d.into());
+                }
+                if let Some(c) = cs {
+                    e["case_sensitive"] = c.into();
+                }
+                if let Some(s) = sticky {
+                    x.insert("sticky".into(), s.into());
+                }
+                if let Some(r) = role {
+                    x.insert("role".into(), r.into());
+                }
+                if let Some(g) = group {
+                    x.insert("group".into(), g.into());
+                }
+                e["extensions"] = Value::Object(x);
+                if let Some(u) = unknown {
+                    e["x_unknown_entry_key"] = u;
+                }
+                e
+            },
+        )
 }
 
 fn book() -> impl Strategy<Value = Value> {
-    (prop::collection::vec(entry(), 0..6), prop::option::of(text()), prop::option::of(1i64..50), any::<bool>()).prop_map(
-        |(entries, name, scan, rec)| {
-            let mut b = json!({"extensions": {"risu_fullWordMatching": rec}, "entries": entries, "recursive_scanning": rec});
+    (prop::collection::vec(entry(), 0..6), prop::option::of(text()), prop::option::of(1i64..50), any::<bool>())
+        .prop_map(|(entries, name, scan, rec)| {
+            let mut b =
+                json!({"extensions": {"risu_fullWordMatching": rec}, "entries": entries, "recursive_scanning": rec});
             if let Some(n) = name {
                 b["name"] = n.into();
             }
@@ -109,8 +112,7 @@ fn book() -> impl Strategy<Value = Value> {
                 b["scan_depth"] = s.into();
             }
             b
-        },
-    )
+        })
 }
 
 fn card_json() -> impl Strategy<Value = Value> {
@@ -199,6 +201,12 @@ proptest! {
         }
         let wi2 = import_lorebook(&export_lorebook(&wi.lorebook, LorebookExportFormat::SillyTavern), &Default::default()).unwrap();
         prop_assert_eq!(wi2.lorebook, wi.lorebook);
+    }
+
+    #[test]
+    fn yaml_reader_never_panics(text in "((\\PC|[ \t\n:|>\"'#\\-])){0,200}") {
+        let _ = nextchat_tavern::card::yaml::parse_flat_mapping(&text);
+        let _ = import_card(text.as_bytes(), &ImportOptions::default());
     }
 
     #[test]

@@ -8,7 +8,9 @@ use nextchat_tavern::card::export::{export_card, ExportFormat, ExportOptions};
 use nextchat_tavern::card::png::{walk, write_chunk, SIGNATURE};
 use nextchat_tavern::card::zip::Writer;
 use nextchat_tavern::card::{import_card, ImportOptions, Limits};
-use nextchat_tavern::lorebook::{export_lorebook, import_lorebook, Lorebook, LorebookExportFormat, LorebookFormat, Position};
+use nextchat_tavern::lorebook::{
+    export_lorebook, import_lorebook, Lorebook, LorebookExportFormat, LorebookFormat, Position,
+};
 use nextchat_tavern::ErrorCode;
 use serde_json::{json, Value};
 
@@ -64,7 +66,15 @@ fn v2_quirks_are_fixed_and_reported() {
     assert_eq!(c.creation_date, Some(1_700_000_000));
     assert_eq!(c.data_extra["x_custom"], json!({"k": 1}));
     let w = codes(&r);
-    for code in ["tags_coerced", "number_as_string", "literal_undefined", "character_book_null", "extensions_null", "creator_notes_placeholder", "date_milliseconds"] {
+    for code in [
+        "tags_coerced",
+        "number_as_string",
+        "literal_undefined",
+        "character_book_null",
+        "extensions_null",
+        "creator_notes_placeholder",
+        "date_milliseconds",
+    ] {
         assert!(w.iter().any(|c| c == code), "missing warning {code} in {w:?}");
     }
 }
@@ -92,13 +102,20 @@ fn spec_less_v2_top_level_book_and_mirrors() {
     assert_eq!(r.card.extra["description"], json!("different top-level text"));
     assert_eq!(r.card.extra["avatar"], json!("none"));
     let w = codes(&r);
-    assert!(w.contains(&"spec_missing".to_string()) && w.contains(&"character_book_top_level".to_string()) && w.contains(&"mirror_differs".to_string()), "{w:?}");
+    assert!(
+        w.contains(&"spec_missing".to_string())
+            && w.contains(&"character_book_top_level".to_string())
+            && w.contains(&"mirror_differs".to_string()),
+        "{w:?}"
+    );
 }
 
 #[test]
 fn st_hybrid_v1_without_spec_moves_legacy_fields() {
-    let r = import_json(&json!({"name": "Old", "description": "d", "personality": "", "scenario": "", "first_mes": "f",
-        "mes_example": "", "creatorcomment": "notes", "talkativeness": "0.3", "fav": false, "tags": "a, b", "create_date": "2023-5-12 @17h"}));
+    let r = import_json(
+        &json!({"name": "Old", "description": "d", "personality": "", "scenario": "", "first_mes": "f",
+        "mes_example": "", "creatorcomment": "notes", "talkativeness": "0.3", "fav": false, "tags": "a, b", "create_date": "2023-5-12 @17h"}),
+    );
     assert_eq!(r.source_spec.as_str(), "chara_card_v1");
     assert_eq!(r.card.creator_notes, "notes");
     assert_eq!(r.card.extensions["talkativeness"], json!(0.3));
@@ -108,13 +125,18 @@ fn st_hybrid_v1_without_spec_moves_legacy_fields() {
 
 #[test]
 fn agnai_character_export() {
-    let r = import_json(&json!({"kind": "character", "name": "Ag", "greeting": "Hello", "scenario": "s", "sampleChat": "ex",
+    let r = import_json(
+        &json!({"kind": "character", "name": "Ag", "greeting": "Hello", "scenario": "s", "sampleChat": "ex",
         "persona": {"kind": "wpp", "attributes": {"mind": ["kind", "curious"]}}, "description": "notes",
         "alternateGreetings": ["g2"], "tags": ["t"], "voice": {"service": "x"},
-        "characterBook": {"kind": "memory", "name": "mem", "entries": [{"name": "e", "entry": "text", "keywords": ["k"], "priority": 5, "weight": 3, "enabled": true}]}}));
+        "characterBook": {"kind": "memory", "name": "mem", "entries": [{"name": "e", "entry": "text", "keywords": ["k"], "priority": 5, "weight": 3, "enabled": true}]}}),
+    );
     assert_eq!(r.source_spec.as_str(), "agnai");
     let c = &r.card;
-    assert_eq!((c.name.as_str(), c.first_mes.as_str(), c.mes_example.as_str(), c.creator_notes.as_str()), ("Ag", "Hello", "ex", "notes"));
+    assert_eq!(
+        (c.name.as_str(), c.first_mes.as_str(), c.mes_example.as_str(), c.creator_notes.as_str()),
+        ("Ag", "Hello", "ex", "notes")
+    );
     assert!(c.description.contains("mind(\"kind\" + \"curious\")"), "{}", c.description);
     assert_eq!(c.extensions["agnai"]["voice"], json!({"service": "x"}));
     let b = c.character_book.as_ref().unwrap();
@@ -142,18 +164,26 @@ fn png_chunk_variants() {
     .unwrap();
     assert_eq!(r.card.name, "Chunky");
     // Encrypted RisuAI card.
-    let e = import_card(&png_with_chunks(&[(b"tEXt", text("chara", b"rcc||rccv1||abc||h||m"))]), &ImportOptions::default()).unwrap_err();
+    let e =
+        import_card(&png_with_chunks(&[(b"tEXt", text("chara", b"rcc||rccv1||abc||h||m"))]), &ImportOptions::default())
+            .unwrap_err();
     assert_eq!(e.code(), ErrorCode::UnsupportedFormat);
     // RisuAI asset chunks become __asset:N files.
-    let v3 = serde_json::to_vec(&json!({"spec": "chara_card_v3", "spec_version": "3.0", "data": {"name": "R", "extensions": {},
-        "assets": [{"type": "emotion", "uri": "__asset:1", "name": "joy", "ext": "png"}]}}))
+    let v3 = serde_json::to_vec(
+        &json!({"spec": "chara_card_v3", "spec_version": "3.0", "data": {"name": "R", "extensions": {},
+        "assets": [{"type": "emotion", "uri": "__asset:1", "name": "joy", "ext": "png"}]}}),
+    )
     .unwrap();
-    let png = png_with_chunks(&[(b"tEXt", text("chara-ext-asset_:1", b64(b"IMG").as_bytes())), (b"tEXt", text("ccv3", b64(&v3).as_bytes()))]);
+    let png = png_with_chunks(&[
+        (b"tEXt", text("chara-ext-asset_:1", b64(b"IMG").as_bytes())),
+        (b"tEXt", text("ccv3", b64(&v3).as_bytes())),
+    ]);
     let r = import_card(&png, &ImportOptions::default()).unwrap();
     assert_eq!(r.assets[0].path, "__asset:1");
     assert_eq!(r.assets[0].bytes, b"IMG");
     // ... and are written back on PNG export.
-    let out = export_card(&r.card, ExportFormat::Png, &ExportOptions { assets: &r.assets, ..Default::default() }).unwrap();
+    let out =
+        export_card(&r.card, ExportFormat::Png, &ExportOptions { assets: &r.assets, ..Default::default() }).unwrap();
     let back = import_card(&out, &ImportOptions::default()).unwrap();
     assert_eq!(back.assets, r.assets);
 }
@@ -177,17 +207,35 @@ fn limits_are_enforced_with_typed_errors() {
     for i in 0..20 {
         w.add(&format!("f{i}"), b"x", false).unwrap();
     }
-    let e = import_card(&w.finish(), &ImportOptions { limits: Limits { max_zip_entries: 10, ..Limits::default() }, file_name: None }).unwrap_err();
+    let e = import_card(
+        &w.finish(),
+        &ImportOptions { limits: Limits { max_zip_entries: 10, ..Limits::default() }, file_name: None },
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TooLarge);
     // Deep nesting.
-    let deep = format!("{{\"spec\":\"chara_card_v2\",\"data\":{{\"name\":\"x\",\"extensions\":{{\"a\":{}{}}}}}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep = format!(
+        "{{\"spec\":\"chara_card_v2\",\"data\":{{\"name\":\"x\",\"extensions\":{{\"a\":{}{}}}}}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     let e = import_card(deep.as_bytes(), &ImportOptions::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::BadJson);
     // Input size and lorebook entries.
-    let e = import_card(&[b' '; 100], &ImportOptions { limits: Limits { max_input_bytes: 10, ..Limits::default() }, file_name: None }).unwrap_err();
+    let e = import_card(
+        &[b' '; 100],
+        &ImportOptions { limits: Limits { max_input_bytes: 10, ..Limits::default() }, file_name: None },
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TooLarge);
-    let big = v2(json!({"name": "L", "extensions": {}, "character_book": {"extensions": {}, "entries": (0..50).map(|i| json!({"keys": [i.to_string()], "content": ""})).collect::<Vec<_>>()}}));
-    let e = import_card(&serde_json::to_vec(&big).unwrap(), &ImportOptions { limits: Limits { max_lorebook_entries: 10, ..Limits::default() }, file_name: None }).unwrap_err();
+    let big = v2(
+        json!({"name": "L", "extensions": {}, "character_book": {"extensions": {}, "entries": (0..50).map(|i| json!({"keys": [i.to_string()], "content": ""})).collect::<Vec<_>>()}}),
+    );
+    let e = import_card(
+        &serde_json::to_vec(&big).unwrap(),
+        &ImportOptions { limits: Limits { max_lorebook_entries: 10, ..Limits::default() }, file_name: None },
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TooLarge);
 }
 
@@ -195,12 +243,18 @@ fn limits_are_enforced_with_typed_errors() {
 fn other_containers_are_typed_errors() {
     let webp = b"RIFF\x10\0\0\0WEBPVP8 ";
     assert_eq!(import_card(webp, &ImportOptions::default()).unwrap_err().code(), ErrorCode::UnsupportedFormat);
-    assert_eq!(import_card(&[111, 0, 1, 2], &ImportOptions::default()).unwrap_err().code(), ErrorCode::UnsupportedFormat);
+    assert_eq!(
+        import_card(&[111, 0, 1, 2], &ImportOptions::default()).unwrap_err().code(),
+        ErrorCode::UnsupportedFormat
+    );
     assert_eq!(import_card(b"", &ImportOptions::default()).unwrap_err().code(), ErrorCode::NotACard);
     assert_eq!(import_card(b"[1,2]", &ImportOptions::default()).unwrap_err().code(), ErrorCode::NotACard);
     assert_eq!(import_card(b"{\"a\":1", &ImportOptions::default()).unwrap_err().code(), ErrorCode::BadJson);
     assert_eq!(import_card(b"hello world", &ImportOptions::default()).unwrap_err().code(), ErrorCode::NotACard);
-    assert_eq!(import_card(b"\xFF\xD8\xFF\xE0 jpeg", &ImportOptions::default()).unwrap_err().code(), ErrorCode::NotACard);
+    assert_eq!(
+        import_card(b"\xFF\xD8\xFF\xE0 jpeg", &ImportOptions::default()).unwrap_err().code(),
+        ErrorCode::NotACard
+    );
     assert_eq!(import_card(b"PK\x03\x04", &ImportOptions::default()).unwrap_err().code(), ErrorCode::Truncated);
     let e = import_card(br#"{"spec":"lorebook_v3","data":{"entries":[]}}"#, &ImportOptions::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotACard);
@@ -209,18 +263,27 @@ fn other_containers_are_typed_errors() {
 #[test]
 fn empty_name_uses_the_file_name_when_given() {
     let bytes = serde_json::to_vec(&v2(json!({"name": "", "extensions": {}}))).unwrap();
-    let r = import_card(&bytes, &ImportOptions { file_name: Some("dir/My Card.json".into()), ..Default::default() }).unwrap();
+    let r = import_card(&bytes, &ImportOptions { file_name: Some("dir/My Card.json".into()), ..Default::default() })
+        .unwrap();
     assert_eq!(r.card.name, "My Card");
 }
 
 #[test]
 fn png_export_follows_the_writer_rules() {
-    let r = import_json(&json!({"spec": "chara_card_v3", "spec_version": "3.0", "data": {"name": "W", "extensions": {"k": 1},
+    let r = import_json(
+        &json!({"spec": "chara_card_v3", "spec_version": "3.0", "data": {"name": "W", "extensions": {"k": 1},
         "group_only_greetings": [], "nickname": "Dubs", "character_book": {"extensions": {}, "entries": [
-            {"keys": ["a"], "content": "@@depth 2\n@@role user\nText", "use_regex": true, "id": "s1", "enabled": true, "insertion_order": 1, "extensions": {}}]}}}));
+            {"keys": ["a"], "content": "@@depth 2\n@@role user\nText", "use_regex": true, "id": "s1", "enabled": true, "insertion_order": 1, "extensions": {}}]}}}),
+    );
     // An avatar with an old card chunk, a `parameters` text chunk before IDAT, and APNG/colour chunks.
-    let avatar = png_with_chunks(&[(b"sRGB", vec![0]), (b"acTL", vec![0; 8]), (b"tEXt", text("parameters", b"sd")), (b"tEXt", text("chara", b"b2xk"))]);
-    let out = export_card(&r.card, ExportFormat::Png, &ExportOptions { avatar: Some(&avatar), ..Default::default() }).unwrap();
+    let avatar = png_with_chunks(&[
+        (b"sRGB", vec![0]),
+        (b"acTL", vec![0; 8]),
+        (b"tEXt", text("parameters", b"sd")),
+        (b"tEXt", text("chara", b"b2xk")),
+    ]);
+    let out = export_card(&r.card, ExportFormat::Png, &ExportOptions { avatar: Some(&avatar), ..Default::default() })
+        .unwrap();
     let w = walk(&out);
     assert!(w.truncated.is_none());
     let kinds: Vec<String> = w
@@ -228,7 +291,11 @@ fn png_export_follows_the_writer_rules() {
         .iter()
         .map(|c| {
             let kw = c.data.split(|&b| b == 0).next().unwrap();
-            if &c.kind == b"tEXt" { format!("tEXt:{}", String::from_utf8_lossy(kw)) } else { String::from_utf8_lossy(&c.kind).into_owned() }
+            if &c.kind == b"tEXt" {
+                format!("tEXt:{}", String::from_utf8_lossy(kw))
+            } else {
+                String::from_utf8_lossy(&c.kind).into_owned()
+            }
         })
         .collect();
     // Old card chunk gone; ours first among text chunks (chara, then ccv3); the rest kept in order; CRCs valid.
@@ -252,11 +319,28 @@ fn png_export_follows_the_writer_rules() {
     assert_eq!(info.info().width, 256);
     // A missing embedded asset is an error, never a dangling reference.
     let mut c = r.card.clone();
-    c.assets = Some(vec![nextchat_tavern::card::Asset { kind: "emotion".into(), uri: "embeded://assets/x.png".into(), name: "x".into(), ext: "png".into(), extra: Default::default() }]);
-    assert_eq!(export_card(&c, ExportFormat::Png, &ExportOptions::default()).unwrap_err().code(), ErrorCode::InvalidArgument);
-    assert_eq!(export_card(&c, ExportFormat::Charx, &ExportOptions::default()).unwrap_err().code(), ErrorCode::InvalidArgument);
+    c.assets = Some(vec![nextchat_tavern::card::Asset {
+        kind: "emotion".into(),
+        uri: "embeded://assets/x.png".into(),
+        name: "x".into(),
+        ext: "png".into(),
+        extra: Default::default(),
+    }]);
+    assert_eq!(
+        export_card(&c, ExportFormat::Png, &ExportOptions::default()).unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        export_card(&c, ExportFormat::Charx, &ExportOptions::default()).unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
     // Non-PNG avatars are refused.
-    let e = export_card(&r.card, ExportFormat::Png, &ExportOptions { avatar: Some(b"\xFF\xD8\xFFjpeg"), ..Default::default() }).unwrap_err();
+    let e = export_card(
+        &r.card,
+        ExportFormat::Png,
+        &ExportOptions { avatar: Some(b"\xFF\xD8\xFFjpeg"), ..Default::default() },
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidArgument);
 }
 
@@ -268,7 +352,10 @@ fn lorebook_flavours() {
     let r = import_lorebook(&serde_json::to_vec(&risu).unwrap(), &l).unwrap();
     assert_eq!(r.source_format, LorebookFormat::Risu);
     let e = &r.lorebook.entries[0];
-    assert_eq!((e.keys.clone(), e.secondary_keys.clone(), e.order, e.constant, e.case_sensitive, e.probability), (vec!["a".to_string(), "b".into()], vec!["c".to_string()], 5, true, Some(true), 30.0));
+    assert_eq!(
+        (e.keys.clone(), e.secondary_keys.clone(), e.order, e.constant, e.case_sensitive, e.probability),
+        (vec!["a".to_string(), "b".into()], vec!["c".to_string()], 5, true, Some(true), 30.0)
+    );
     assert_eq!(e.extra["folder"], json!("f"));
 
     let nai = json!({"lorebookVersion": 5, "entries": [{"id": "u-1", "displayName": "Town", "text": "A town.", "keys": ["town"], "enabled": true,
@@ -282,7 +369,10 @@ fn lorebook_flavours() {
     let agnai = json!({"kind": "memory", "name": "Mem", "scanDepth": 3, "entries": [{"name": "n", "entry": "e", "keywords": ["k"], "priority": 1, "weight": 9, "enabled": false}]});
     let r = import_lorebook(&serde_json::to_vec(&agnai).unwrap(), &l).unwrap();
     assert_eq!(r.source_format, LorebookFormat::AgnaiMemory);
-    assert_eq!((r.lorebook.scan_depth, r.lorebook.entries[0].order, r.lorebook.entries[0].enabled), (Some(3), 9, false));
+    assert_eq!(
+        (r.lorebook.scan_depth, r.lorebook.entries[0].order, r.lorebook.entries[0].enabled),
+        (Some(3), 9, false)
+    );
 
     let v3 = json!({"spec": "lorebook_v3", "data": {"name": "B", "extensions": {}, "entries": [{"keys": ["k"], "content": "c", "extensions": {"position": 7, "outlet_name": "o"}, "enabled": true, "insertion_order": 1, "use_regex": false}]}});
     let r = import_lorebook(&serde_json::to_vec(&v3).unwrap(), &l).unwrap();
@@ -318,7 +408,12 @@ fn st_golden_world_info_books() {
         let book: Lorebook = serde_json::from_value(lb.clone()).unwrap();
         assert_eq!(book.entries.len(), lb["entries"].as_object().unwrap().len());
         for e in &book.entries {
-            assert!(e.extra.is_empty(), "{}: unknown ST field(s) {:?}", p.display(), e.extra.keys().collect::<Vec<_>>());
+            assert!(
+                e.extra.is_empty(),
+                "{}: unknown ST field(s) {:?}",
+                p.display(),
+                e.extra.keys().collect::<Vec<_>>()
+            );
         }
         // World Info out → in is the identity, and every original field is written back with its value.
         let wi = book.to_world_info_value();
@@ -328,7 +423,9 @@ fn st_golden_world_info_books() {
             for (k, val) in orig.as_object().unwrap() {
                 let out = &wi["entries"][uid][k];
                 // `true` for delayUntilRecursion is level 1, and a null role is "system" (0).
-                let same = out == val || (val.is_boolean() && k == "delayUntilRecursion") || (val.is_null() && k == "role" && *out == json!(0));
+                let same = out == val
+                    || (val.is_boolean() && k == "delayUntilRecursion")
+                    || (val.is_null() && k == "role" && *out == json!(0));
                 assert!(same, "{}: entry {uid} field {k}: {val} became {out}", p.display());
             }
         }

@@ -5,12 +5,17 @@ use nextchat_tavern::lorebook::{CharacterFilter, Lorebook, LorebookEntry, Positi
 use nextchat_tavern::macros::ChatMessage;
 use nextchat_tavern::prompt::{build_prompt, Estimator, LorebookInput, PromptRequest};
 use nextchat_tavern::worldinfo::{
-    scan, BookRef, BookSource, CompiledLorebook, GlobalScanData, ScanCharacter, ScanInput, TimedState,
-    WorldInfoResult, WorldInfoSettings,
+    scan, BookRef, BookSource, CompiledLorebook, GlobalScanData, ScanCharacter, ScanInput, TimedState, WorldInfoResult,
+    WorldInfoSettings,
 };
 
 fn entry(uid: i64, keys: &[&str], content: &str) -> LorebookEntry {
-    LorebookEntry { uid, keys: keys.iter().map(|s| s.to_string()).collect(), content: content.into(), ..Default::default() }
+    LorebookEntry {
+        uid,
+        keys: keys.iter().map(|s| s.to_string()).collect(),
+        content: content.into(),
+        ..Default::default()
+    }
 }
 
 fn chat(msgs: &[&str]) -> Vec<ChatMessage> {
@@ -98,7 +103,8 @@ fn v3_decorators_depth_role_and_exclude_keys() {
 #[test]
 fn external_activation_and_tag_filter() {
     let mut tagged = entry(1, &["gate"], "tagged");
-    tagged.character_filter = Some(CharacterFilter { is_exclude: false, names: vec![], tags: vec!["t1".into()], ..Default::default() });
+    tagged.character_filter =
+        Some(CharacterFilter { is_exclude: false, names: vec![], tags: vec!["t1".into()], ..Default::default() });
     let b = compile(vec![entry(0, &["nothing-matches"], "forced"), tagged]);
     let mut run = Run::new(&b, &["gate"]);
     run.external = vec!["b.0".into()];
@@ -209,7 +215,10 @@ fn text_request(instruct: &str) -> PromptRequest {
 fn text_completion_default_story_string_and_examples() {
     let out = build_prompt(&text_request("none"), &mut Estimator).unwrap();
     let t = out.text.unwrap();
-    assert!(t.starts_with("Write Al's next reply in a fictional chat between Al and Wren.\nHello lore.\nAl is a smith.\n"), "{t}");
+    assert!(
+        t.starts_with("Write Al's next reply in a fictional chat between Al and Wren.\nHello lore.\nAl is a smith.\n"),
+        "{t}"
+    );
     assert!(t.contains("***\nWren: Hi\nAl: Well met!\n***\nWren: Hello\nAl: Greetings\nAl:"), "{t}");
     assert!(out.stop.contains(&"\nWren:".to_string()));
 }
@@ -237,7 +246,8 @@ fn text_completion_instruct_templates() {
 fn chat_completion_author_note_positions_and_lorebook_state_round_trip() {
     let mut req = text_request("none");
     req.mode = "chat".into();
-    req.authors_note = Some(nextchat_tavern::prompt::AuthorsNote { text: "[Note]".into(), position: 0, ..Default::default() });
+    req.authors_note =
+        Some(nextchat_tavern::prompt::AuthorsNote { text: "[Note]".into(), position: 0, ..Default::default() });
     let mut sticky = entry(1, &["greetings"], "sticky lore");
     sticky.sticky = Some(2);
     sticky.position = Position::After;

@@ -11,7 +11,8 @@ use nextchat_tavern::worldinfo::{
 };
 use proptest::prelude::*;
 
-const WORDS: &[&str] = &["anvil", "beacon", "marsh", "obsidian", "raven", "thorn", "vault", "wagon", "yarrow", "zephyr"];
+const WORDS: &[&str] =
+    &["anvil", "beacon", "marsh", "obsidian", "raven", "thorn", "vault", "wagon", "yarrow", "zephyr"];
 
 fn entry_strategy() -> impl Strategy<Value = (Vec<usize>, Vec<usize>, i64, f64, bool, bool, usize, String)> {
     (
@@ -45,9 +46,13 @@ fn book_from(specs: &[(Vec<usize>, Vec<usize>, i64, f64, bool, bool, usize, Stri
     book
 }
 
-fn run_scan(book: &CompiledLorebook, chat: &[ChatMessage], settings: &WorldInfoSettings, seed: u64, max_context: usize)
-    -> nextchat_tavern::worldinfo::WorldInfoResult
-{
+fn run_scan(
+    book: &CompiledLorebook,
+    chat: &[ChatMessage],
+    settings: &WorldInfoSettings,
+    seed: u64,
+    max_context: usize,
+) -> nextchat_tavern::worldinfo::WorldInfoResult {
     let global = GlobalScanData::default();
     let character = ScanCharacter { name: "Al".into(), ..Default::default() };
     let state = TimedState::default();

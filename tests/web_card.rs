@@ -69,7 +69,8 @@ fn charx_assets_come_back_as_uint8arrays_and_export_again() {
     let assets = js_sys::Array::from(&get(&r, "assets"));
     assert_eq!(assets.length(), 3);
     assert!(get(&assets.get(0), "bytes").is_instance_of::<Uint8Array>());
-    let out = api::card::export_card(get(&r, "card"), opts(&[("format", "charx".into()), ("assets", assets.into())])).unwrap();
+    let out = api::card::export_card(get(&r, "card"), opts(&[("format", "charx".into()), ("assets", assets.into())]))
+        .unwrap();
     let back = api::card::import_card(&out.to_vec(), JsValue::UNDEFINED).unwrap();
     assert_eq!(js_sys::Array::from(&get(&back, "assets")).length(), 3);
 }

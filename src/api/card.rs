@@ -222,7 +222,8 @@ fn imported_to_js(r: ImportedCard) -> Result<JsValue, JsValue> {
     let o = Object::new();
     set(&o, "format", &JsValue::from_str(r.format.as_str()));
     set(&o, "sourceSpec", &JsValue::from_str(r.source_spec.as_str()));
-    let text = serde_json::to_string(&r.card.to_v3_value()).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+    let text =
+        serde_json::to_string(&r.card).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
     set(&o, "card", &parse_json_text(&text)?);
     let assets = Array::new();
     for f in &r.assets {
@@ -310,7 +311,9 @@ fn assets_from(options: &JsValue) -> Result<Vec<AssetFile>, JsValue> {
     let arr: Array = a.dyn_into().map_err(|_| Error::invalid_argument("options.assets must be an array"))?;
     let mut out = Vec::with_capacity(arr.length() as usize);
     for item in arr.iter() {
-        let path = get(&item, "path").as_string().ok_or_else(|| Error::invalid_argument("options.assets[].path must be a string"))?;
+        let path = get(&item, "path")
+            .as_string()
+            .ok_or_else(|| Error::invalid_argument("options.assets[].path must be a string"))?;
         let bytes: Uint8Array = get(&item, "bytes")
             .dyn_into()
             .map_err(|_| Error::invalid_argument("options.assets[].bytes must be a Uint8Array"))?;
@@ -322,7 +325,8 @@ fn assets_from(options: &JsValue) -> Result<Vec<AssetFile>, JsValue> {
 /// See the TypeScript declaration.
 #[wasm_bindgen(js_name = exportCard, skip_typescript)]
 pub fn export_card(card_obj: JsValue, options: JsValue) -> Result<Uint8Array, JsValue> {
-    let format = get(&options, "format").as_string().ok_or_else(|| Error::invalid_argument("options.format is required"))?;
+    let format =
+        get(&options, "format").as_string().ok_or_else(|| Error::invalid_argument("options.format is required"))?;
     let format = ExportFormat::parse(&format)?;
     let v = js_to_json_value(&card_obj, "card")?;
     let mut w = card::Warnings::default();
@@ -331,7 +335,9 @@ pub fn export_card(card_obj: JsValue, options: JsValue) -> Result<Uint8Array, Js
     let avatar = match get(&options, "avatar") {
         a if a.is_undefined() || a.is_null() => None,
         a => Some(
-            a.dyn_into::<Uint8Array>().map_err(|_| Error::invalid_argument("options.avatar must be a Uint8Array"))?.to_vec(),
+            a.dyn_into::<Uint8Array>()
+                .map_err(|_| Error::invalid_argument("options.avatar must be a Uint8Array"))?
+                .to_vec(),
         ),
     };
     let assets = assets_from(&options)?;
@@ -355,7 +361,8 @@ pub fn import_lorebook(input: JsValue, options: JsValue) -> Result<JsValue, JsVa
     };
     let r = lorebook::import_lorebook(&bytes, &limits)?;
     let o = Object::new();
-    let text = serde_json::to_string(&r.lorebook.to_v3_value()).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+    let text =
+        serde_json::to_string(&r.lorebook).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
     set(&o, "lorebook", &parse_json_text(&text)?);
     set(&o, "sourceFormat", &JsValue::from_str(r.source_format.as_str()));
     set(&o, "warnings", &warnings_to_js(&r.warnings)?);
@@ -365,7 +372,8 @@ pub fn import_lorebook(input: JsValue, options: JsValue) -> Result<JsValue, JsVa
 /// See the TypeScript declaration.
 #[wasm_bindgen(js_name = exportLorebook, skip_typescript)]
 pub fn export_lorebook(book: JsValue, options: JsValue) -> Result<Uint8Array, JsValue> {
-    let format = get(&options, "format").as_string().ok_or_else(|| Error::invalid_argument("options.format is required"))?;
+    let format =
+        get(&options, "format").as_string().ok_or_else(|| Error::invalid_argument("options.format is required"))?;
     let format = LorebookExportFormat::parse(&format)?;
     let v = js_to_json_value(&book, "lorebook")?;
     let mut w = card::Warnings::default();

@@ -14,7 +14,9 @@ use super::error::{from_js_value, to_js_value};
 use crate::client::breaker::BreakerPolicy;
 use crate::client::limiter::RateLimit;
 use crate::client::retry::RetryPolicy;
+use crate::client::bridge::ChatLink;
 use crate::client::http::Response;
+use crate::store::schema::NewMessage;
 use crate::client::st::{Cached, ClientOptions, StClient};
 use crate::error::{Error, ErrorCode};
 use crate::net::fetch::FetchTransport;
@@ -41,6 +43,32 @@ export interface CallOptions {
 export type StCharacter = { name: string; avatar: string; data?: Record<string, unknown> } & Record<string, unknown>;
 /** One line of a SillyTavern chat file (the header first, then messages). */
 export type StChatLine = Record<string, unknown>;
+/** Links a local chat to a SillyTavern chat file. Keep the `link` returned by sync calls. */
+export interface ChatLink {
+  /** The character's avatar file name ("Alice.png"); "" for group chats. */
+  avatar: string;
+  /** Chat file name without ".jsonl", or the group chat id. */
+  file: string;
+  isGroup?: boolean;
+  /** The integrity id last seen on the server (any new id for a new chat). */
+  integrity: string;
+  chatMetadata?: Record<string, unknown>;
+}
+/** A message in the local store's shape (see TavernStore). */
+export interface BridgeMessage {
+  name: string; isUser?: boolean; isSystem?: boolean; mes: string; sendDate?: number;
+  swipes?: string[]; swipeId?: number; swipeInfo?: unknown[]; extra?: Record<string, unknown>;
+  fields?: Record<string, unknown>;
+}
+export interface ChatSyncResult {
+  /** The chat as it now is on the server. */
+  messages: BridgeMessage[];
+  /** True when the local chat must be replaced by `messages`. */
+  localChanged: boolean;
+  /** Integrity conflicts resolved by merging. */
+  conflicts: number;
+  link: ChatLink;
+}
 /** A SillyTavern World Info file. */
 export type StWorldInfo = { entries: Record<string, Record<string, unknown>> } & Record<string, unknown>;
 "#;
@@ -81,6 +109,18 @@ fn signal_of(opts: &JsValue) -> Option<web_sys::AbortSignal> {
 
 fn flag(opts: &JsValue, name: &str) -> bool {
     opts.is_object() && Reflect::get(opts, &JsValue::from_str(name)).ok().and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+fn sync_result(o: crate::client::bridge::SyncOutcome) -> Result<JsValue, JsValue> {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Out {
+        messages: Vec<NewMessage>,
+        local_changed: bool,
+        conflicts: usize,
+        link: ChatLink,
+    }
+    to_js_value(&Out { messages: o.messages, local_changed: o.local_changed, conflicts: o.conflicts, link: o.link })
 }
 
 fn number(opts: &JsValue, name: &str) -> Option<f64> {
@@ -351,6 +391,24 @@ impl JsStClient {
     ) -> Promise {
         let is_group = flag(&opts, "isGroup");
         self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.rename_chat(&avatar, &from, &to, is_group))?)) })
+    }
+
+    /// Syncs a local chat (`messages` in the local store's shape) with its linked SillyTavern
+    /// chat: loads the server copy, merges — no message of either side is lost — and saves the
+    /// merge (retrying through integrity conflicts); `force: true` overwrites the server copy
+    /// instead (only when the user asked). When `localChanged`, replace the local messages with
+    /// `messages`, and keep the returned `link`.
+    #[wasm_bindgen(js_name = syncChat, unchecked_return_type = "Promise<ChatSyncResult>")]
+    pub fn sync_chat(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ChatLink")] link: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "BridgeMessage[]")] messages: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions & { force?: boolean }")] opts: JsValue,
+    ) -> Promise {
+        let link: Result<ChatLink, JsValue> = from_js_value(link, "chat link");
+        let messages: Result<Vec<NewMessage>, JsValue> = from_js_value(messages, "messages");
+        let force = flag(&opts, "force");
+        self.run(&opts, |c| async move { sync_result(js_ok!(c.sync_chat(&link?, &messages?, force))?) })
     }
 
     /// A group chat's lines.

@@ -101,8 +101,11 @@ pub fn render_macros(
     text: &str,
     #[wasm_bindgen(unchecked_param_type = "MacroContext")] context: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let mut ctx: MacroContext =
-        if context.is_undefined() || context.is_null() { MacroContext::default() } else { from_js_value(context, "context")? };
+    let mut ctx: MacroContext = if context.is_undefined() || context.is_null() {
+        MacroContext::default()
+    } else {
+        from_js_value(context, "context")?
+    };
     if ctx.now.is_none() {
         ctx.now = Some(js_sys::Date::now());
         ctx.utc_offset_minutes = -(js_sys::Date::new_0().get_timezone_offset() as i32);
@@ -169,11 +172,8 @@ pub fn scan_lorebooks(
     #[wasm_bindgen(unchecked_param_type = "((text: string) => number) | undefined")] count_tokens: JsValue,
 ) -> Result<JsValue, JsValue> {
     let req: ScanRequest = from_js_value(request, "request")?;
-    let compiled: Vec<CompiledLorebook> = req
-        .lorebooks
-        .iter()
-        .map(|l| CompiledLorebook::new(l.book.clone(), req.settings.compile_options()))
-        .collect();
+    let compiled: Vec<CompiledLorebook> =
+        req.lorebooks.iter().map(|l| CompiledLorebook::new(l.book.clone(), req.settings.compile_options())).collect();
     let books = req
         .lorebooks
         .iter()
@@ -204,10 +204,16 @@ impl LorebookMatcher {
         #[wasm_bindgen(unchecked_param_type = "BookSource | undefined")] source: JsValue,
     ) -> Result<LorebookMatcher, JsValue> {
         let book: Lorebook = from_js_value(book, "book")?;
-        let settings: WorldInfoSettings =
-            if settings.is_undefined() || settings.is_null() { WorldInfoSettings::default() } else { from_js_value(settings, "settings")? };
-        let source: BookSource =
-            if source.is_undefined() || source.is_null() { BookSource::Global } else { from_js_value(source, "source")? };
+        let settings: WorldInfoSettings = if settings.is_undefined() || settings.is_null() {
+            WorldInfoSettings::default()
+        } else {
+            from_js_value(settings, "settings")?
+        };
+        let source: BookSource = if source.is_undefined() || source.is_null() {
+            BookSource::Global
+        } else {
+            from_js_value(source, "source")?
+        };
         Ok(LorebookMatcher { name, source, compiled: CompiledLorebook::new(book, settings.compile_options()) })
     }
 

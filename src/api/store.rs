@@ -15,7 +15,7 @@ use super::error::{from_js_value, to_js_value};
 use crate::settings;
 use crate::store::indexeddb::IndexedDbStore;
 use crate::store::{
-    Asset, Change, Character, CharacterQuery, Chat, MemoryStore, MessageEdit, NewMessage, Progress, Store, StoreEnv,
+    Asset, Change, Character, CharacterQuery, Chat, MemoryStore, MessageEdit, NewMessage, Progress, Record, Store, StoreEnv,
 };
 use crate::{Error, ErrorCode};
 
@@ -55,11 +55,13 @@ export interface MessageEdit { mes?: string; addSwipe?: string; deleteSwipe?: nu
 export interface GetMessagesOptions { chatId: string; before?: number; limit?: number; }
 export interface ProgressOptions { onProgress?: (p: { done: number; total: number }) => void; signal?: AbortSignal; }
 export interface ImportReport { written: number; skipped: number; }
+export interface BackupOptions { /** Include stored API keys and passwords (default false). */ includeSecrets?: boolean; }
 export interface StoreInfo { backend: "indexeddb" | "memory"; persistent: boolean; name: string; schemaVersion: number; fallbackReason: string | null; }
 export interface StoreChange { store: string; ids: string[]; op: "put" | "delete" | "import"; remote: boolean; }
 /** A card to import: the card JSON (object or text/bytes), or `{ card, avatar?, avatarMime? }`. */
 export type CardFile = Record<string, unknown> | string | Uint8Array | CharacterInput;
-export interface Generation { temperature?: number; topP?: number; maxTokens?: number; contextSize?: number; stream?: boolean; }
+/** Generation parameters; unset ones are `null` when read (and `null` removes one in a patch). */
+export interface Generation { temperature?: number | null; topP?: number | null; maxTokens?: number | null; contextSize?: number | null; stream?: boolean | null; }
 export interface Settings {
   connection: { url: string; authMode: "none" | "basic" | "account"; username: string };
   backend: { kind: "sillyTavern" | "openAi" | "host"; baseUrl: string; model: string; apiKeyName: string };
@@ -171,18 +173,46 @@ fn card_in(v: JsValue, i: usize) -> Result<CardIn, Error> {
     Ok(CardIn { card, tags: None, favorite: false, avatar: None })
 }
 
-fn character_of(c: &CardIn, env: &StoreEnv) -> (Character, Option<(Asset, Vec<u8>)>) {
-    let mut ch = Character::from_card(c.card.clone());
-    if let Some(t) = &c.tags {
-        ch.tags = crate::store::schema::normalize_tags(t.clone());
+/// The character (with its final id) and its avatar asset (owned by it), if any.
+fn character_of(c: CardIn, env: &StoreEnv) -> (Character, Option<(Asset, Vec<u8>)>) {
+    let mut ch = Character::from_card(c.card);
+    ch.id = env.ids.next_id();
+    if let Some(t) = c.tags {
+        ch.tags = crate::store::schema::normalize_tags(t);
     }
     ch.favorite = c.favorite;
-    let asset = c.avatar.as_ref().map(|(bytes, mime)| {
+    let asset = c.avatar.map(|(bytes, mime)| {
         let id = env.ids.next_id();
         ch.avatar_asset_id = Some(id.clone());
-        (Asset { id, mime: mime.clone(), role: "avatar".into(), ..Default::default() }, bytes.clone())
+        (Asset { id, mime, role: "avatar".into(), owner_id: Some(ch.id.clone()), ..Default::default() }, bytes)
     });
     (ch, asset)
+}
+
+/// Parses every card file, then validates every character: all problems in one error.
+fn characters_of(files: Vec<JsValue>, env: &StoreEnv) -> Result<(Vec<Character>, Vec<(Asset, Vec<u8>)>), Error> {
+    let mut chars = Vec::with_capacity(files.len());
+    let mut assets = Vec::new();
+    let mut errs = Vec::new();
+    for (i, v) in files.into_iter().enumerate() {
+        match card_in(v, i) {
+            Ok(c) => {
+                let (ch, a) = character_of(c, env);
+                let mut probe = ch.clone();
+                probe.reindex();
+                if let Err(e) = probe.validate() {
+                    errs.push(format!("card [{i}]: {}", e.message()));
+                }
+                chars.push(ch);
+                assets.extend(a);
+            }
+            Err(e) => errs.push(e.message().to_string()),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(Error::new(ErrorCode::Validation, errs.join("; ")));
+    }
+    Ok((chars, assets))
 }
 
 #[derive(Deserialize, Default)]
@@ -220,6 +250,23 @@ struct GetMessages {
     limit: Option<usize>,
 }
 
+/// A character as JS sees it: the derived index keys (`ixName`, …) stay inside the store.
+fn public(mut c: Character) -> Character {
+    c.ix_name = None;
+    c.ix_tags = None;
+    c.ix_used = None;
+    c.ix_created = None;
+    c
+}
+
+fn chars_js(cs: Vec<Character>) -> Result<JsValue, JsValue> {
+    to_js_value(&cs.into_iter().map(public).collect::<Vec<_>>())
+}
+
+fn char_js(c: Character) -> Result<JsValue, JsValue> {
+    to_js_value(&public(c))
+}
+
 async fn text_of(input: JsValue) -> Result<String, JsValue> {
     if let Some(s) = input.as_string() {
         return Ok(s);
@@ -240,8 +287,9 @@ impl TavernStore {
     /// IndexedDB is unavailable, an in-memory store (`info().persistent === false`). A schema
     /// upgrade blocked by another tab rejects with code `blocked`.
     #[wasm_bindgen(unchecked_return_type = "Promise<TavernStore>")]
-    pub fn open(#[wasm_bindgen(unchecked_param_type = "string | null | undefined")] name: Option<JsValue>) -> Promise {
-        let name = name.unwrap_or(JsValue::UNDEFINED);
+    pub fn open(#[wasm_bindgen(unchecked_optional_param_type = "string | null")] name: JsValue) -> Promise {
+        // A plain JsValue, not Option<JsValue>: wasm-bindgen maps both `null` and `undefined`
+        // to `None`, which made `open(null)` open the default IndexedDB database.
         spawn(async move {
             let memory = name.is_null();
             let name = name.as_string().unwrap_or_else(|| "nextchat-tavern".to_string());
@@ -271,13 +319,13 @@ impl TavernStore {
     pub fn create_character(&self, #[wasm_bindgen(unchecked_param_type = "CharacterInput")] input: JsValue) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
+            // Card and avatar in one transaction: an invalid card leaves no orphan image.
             let c = card_in(input, 0)?;
             with_store!(&b, s => {
-                let (ch, asset) = character_of(&c, s.env());
-                if let Some((a, bytes)) = asset {
-                    s.put_asset(a, bytes).await?;
-                }
-                to_js_value(&s.create(ch).await?)
+                let (ch, asset) = character_of(c, s.env());
+                let mut out = s.import_characters_with_assets(vec![ch], asset.into_iter().collect(), &mut |_| ControlFlow::Continue(())).await
+                    .map_err(|e| if e.code() == ErrorCode::Validation { Error::new(ErrorCode::Validation, e.message().trim_start_matches("[0] ")) } else { e })?;
+                to_js_value(&out.pop().map(public))
             })
         })
     }
@@ -288,7 +336,7 @@ impl TavernStore {
         let b = self.backend.clone();
         spawn(async move {
             let p: CharacterPatch = from_js_value(patch, "patch")?;
-            with_store!(&b, s => to_js_value(&s.update::<Character>(&id, &mut |c| {
+            with_store!(&b, s => char_js(s.update::<Character>(&id, &mut |c| {
                 if let Some(card) = &p.card {
                     let fresh = Character::from_card(card.clone());
                     c.card = card.clone();
@@ -307,31 +355,34 @@ impl TavernStore {
     #[wasm_bindgen(js_name = deleteCharacter, unchecked_return_type = "Promise<Character>")]
     pub fn delete_character(&self, id: String) -> Promise {
         let b = self.backend.clone();
-        spawn(async move { with_store!(&b, s => to_js_value(&s.delete::<Character>(&id).await?)) })
+        spawn(async move { with_store!(&b, s => char_js(s.delete::<Character>(&id).await?)) })
     }
 
     /// Undoes `deleteCharacter`.
     #[wasm_bindgen(js_name = restoreCharacter, unchecked_return_type = "Promise<Character>")]
     pub fn restore_character(&self, id: String) -> Promise {
         let b = self.backend.clone();
-        spawn(async move { with_store!(&b, s => to_js_value(&s.restore::<Character>(&id).await?)) })
+        spawn(async move { with_store!(&b, s => char_js(s.restore::<Character>(&id).await?)) })
     }
 
     /// A live character, or `null`.
     #[wasm_bindgen(js_name = getCharacter, unchecked_return_type = "Promise<Character | null>")]
     pub fn get_character(&self, id: String) -> Promise {
         let b = self.backend.clone();
-        spawn(async move { with_store!(&b, s => to_js_value(&s.get::<Character>(&id).await?)) })
+        spawn(async move { with_store!(&b, s => to_js_value(&s.get::<Character>(&id).await?.map(public))) })
     }
 
     /// One page of characters, filtered and sorted through indexes.
     #[wasm_bindgen(js_name = listCharacters, unchecked_return_type = "Promise<Page<Character>>")]
-    pub fn list_characters(&self, #[wasm_bindgen(unchecked_param_type = "CharacterQuery | undefined")] query: Option<JsValue>) -> Promise {
+    pub fn list_characters(&self, #[wasm_bindgen(unchecked_optional_param_type = "CharacterQuery")] query: JsValue) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
-            let query = query.unwrap_or(JsValue::UNDEFINED);
             let q: CharacterQuery = if query.is_undefined() || query.is_null() { CharacterQuery::default() } else { from_js_value(query, "query")? };
-            with_store!(&b, s => to_js_value(&s.list_characters(&q).await?))
+            with_store!(&b, s => {
+                let mut page = s.list_characters(&q).await?;
+                page.items = page.items.into_iter().map(public).collect();
+                to_js_value(&page)
+            })
         })
     }
 
@@ -341,42 +392,19 @@ impl TavernStore {
     pub fn import_cards(
         &self,
         #[wasm_bindgen(unchecked_param_type = "CardFile[]")] files: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ProgressOptions | undefined")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
     ) -> Promise {
         let b = self.backend.clone();
-        let options = options.unwrap_or(JsValue::UNDEFINED);
         spawn(async move {
             if aborted_before(&options) {
                 return Err(Error::new(ErrorCode::Aborted, "the import was cancelled before it started").into());
             }
             let arr: Array = files.dyn_into().map_err(|_| Error::invalid_argument("files: expected an array"))?;
-            let mut inputs = Vec::new();
-            let mut errs = Vec::new();
-            for (i, v) in arr.iter().enumerate() {
-                match card_in(v, i) {
-                    Ok(c) => inputs.push(c),
-                    Err(e) => errs.push(e.message().to_string()),
-                }
-            }
-            if !errs.is_empty() {
-                return Err(Error::new(ErrorCode::Validation, errs.join("; ")).into());
-            }
             let mut progress = js_progress(&options);
             with_store!(&b, s => {
-                let mut chars = Vec::new();
-                let mut assets = Vec::new();
-                for c in &inputs {
-                    let (ch, a) = character_of(c, s.env());
-                    chars.push(ch);
-                    assets.extend(a);
-                }
-                let out = s.import_characters(chars, &mut progress).await?;
-                // Avatars after the cards: a failed avatar write leaves a card without its image,
-                // never an image without its card.
-                for (a, bytes) in assets {
-                    s.put_asset(a, bytes).await?;
-                }
-                to_js_value(&out)
+                let (chars, assets) = characters_of(arr.iter().collect(), s.env())?;
+                // Cards and avatars in ONE transaction: never a card without its image.
+                chars_js(s.import_characters_with_assets(chars, assets, &mut progress).await?)
             })
         })
     }
@@ -416,6 +444,13 @@ impl TavernStore {
         })
     }
 
+    /// Deletes a chat and its messages (tombstones, kept for sync).
+    #[wasm_bindgen(js_name = deleteChat, unchecked_return_type = "Promise<Chat>")]
+    pub fn delete_chat(&self, #[wasm_bindgen(js_name = chatId)] chat_id: String) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move { with_store!(&b, s => to_js_value(&s.delete_chat(&chat_id).await?)) })
+    }
+
     /// A live chat, or `null`.
     #[wasm_bindgen(js_name = getChat, unchecked_return_type = "Promise<Chat | null>")]
     pub fn get_chat(&self, id: String) -> Promise {
@@ -425,7 +460,7 @@ impl TavernStore {
 
     /// Appends a message (constant time, whatever the chat length).
     #[wasm_bindgen(js_name = appendMessage, unchecked_return_type = "Promise<Message>")]
-    pub fn append_message(&self, chat_id: String, #[wasm_bindgen(unchecked_param_type = "MessageInput")] message: JsValue) -> Promise {
+    pub fn append_message(&self, #[wasm_bindgen(js_name = chatId)] chat_id: String, #[wasm_bindgen(unchecked_param_type = "MessageInput")] message: JsValue) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
             let m: NewMessage = from_js_value(message, "message")?;
@@ -435,7 +470,7 @@ impl TavernStore {
 
     /// Edits a message or its swipes.
     #[wasm_bindgen(js_name = editMessage, unchecked_return_type = "Promise<Message>")]
-    pub fn edit_message(&self, chat_id: String, seq: f64, #[wasm_bindgen(unchecked_param_type = "MessageEdit")] edit: JsValue) -> Promise {
+    pub fn edit_message(&self, #[wasm_bindgen(js_name = chatId)] chat_id: String, seq: f64, #[wasm_bindgen(unchecked_param_type = "MessageEdit")] edit: JsValue) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
             let e: MessageEdit = from_js_value(edit, "edit")?;
@@ -445,7 +480,7 @@ impl TavernStore {
 
     /// Deletes a message (tombstone).
     #[wasm_bindgen(js_name = deleteMessage, unchecked_return_type = "Promise<void>")]
-    pub fn delete_message(&self, chat_id: String, seq: f64) -> Promise {
+    pub fn delete_message(&self, #[wasm_bindgen(js_name = chatId)] chat_id: String, seq: f64) -> Promise {
         let b = self.backend.clone();
         spawn(async move { with_store!(&b, s => { s.delete_message(&chat_id, seq as u64).await?; Ok(JsValue::UNDEFINED) }) })
     }
@@ -463,7 +498,7 @@ impl TavernStore {
 
     /// One chat as SillyTavern JSONL.
     #[wasm_bindgen(js_name = exportChatJsonl, unchecked_return_type = "Promise<string>")]
-    pub fn export_chat_jsonl(&self, chat_id: String, user_name: Option<String>) -> Promise {
+    pub fn export_chat_jsonl(&self, #[wasm_bindgen(js_name = chatId)] chat_id: String, #[wasm_bindgen(js_name = userName)] user_name: Option<String>) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
             let user = user_name.unwrap_or_else(|| "User".to_string());
@@ -474,11 +509,11 @@ impl TavernStore {
     /// A full backup as a Blob of JSON lines (assets included; API keys only with
     /// `includeSecrets: true`).
     #[wasm_bindgen(js_name = exportBackup, unchecked_return_type = "Promise<Blob>")]
-    pub fn export_backup(&self, #[wasm_bindgen(unchecked_param_type = "{ includeSecrets?: boolean } | undefined")] options: Option<JsValue>) -> Promise {
+    pub fn export_backup(&self, #[wasm_bindgen(unchecked_optional_param_type = "BackupOptions")] options: JsValue) -> Promise {
         let b = self.backend.clone();
-        let options = options.unwrap_or(JsValue::UNDEFINED);
         spawn(async move {
-            let secrets = js_sys::Reflect::get(&options, &JsValue::from_str("includeSecrets")).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+            let secrets = options.is_object()
+                && js_sys::Reflect::get(&options, &JsValue::from_str("includeSecrets")).ok().and_then(|v| v.as_bool()).unwrap_or(false);
             let parts = Array::new();
             with_store!(&b, s => s.export_backup(secrets, &mut |line| { parts.push(&JsValue::from_str(&line)); Ok(()) }).await?);
             let opts = web_sys::BlobPropertyBag::new();
@@ -492,10 +527,9 @@ impl TavernStore {
     pub fn import_backup(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Blob | string | Uint8Array")] backup: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ProgressOptions | undefined")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
     ) -> Promise {
         let b = self.backend.clone();
-        let options = options.unwrap_or(JsValue::UNDEFINED);
         spawn(async move {
             let text = text_of(backup).await?;
             let mut progress = js_progress(&options);

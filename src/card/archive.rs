@@ -42,10 +42,11 @@ pub fn zip_kind(a: &Archive<'_>) -> Option<&'static str> {
 /// Normalises a CharX asset URI to a zip entry name (Q18): accepts `embeded://` and
 /// `embedded://` in any case, strips leading `/` and `./`, turns `\` into `/`.
 pub fn embedded_path(uri: &str) -> Option<String> {
-    let lower = uri.get(..11).map(|s| s.to_ascii_lowercase());
-    let rest = if lower.as_deref() == Some("embeded://") || uri.len() >= 10 && uri[..10].eq_ignore_ascii_case("embeded://") {
+    let b = uri.as_bytes();
+    // The prefixes are ASCII, so a match ends on a char boundary.
+    let rest = if b.len() >= 10 && b[..10].eq_ignore_ascii_case(b"embeded://") {
         &uri[10..]
-    } else if uri.len() >= 11 && uri[..11].eq_ignore_ascii_case("embedded://") {
+    } else if b.len() >= 11 && b[..11].eq_ignore_ascii_case(b"embedded://") {
         &uri[11..]
     } else {
         return None;
@@ -76,20 +77,27 @@ pub fn read_charx(
         let data = a.read(e, limits.max_decompressed_bytes, budget, w)?;
         files.push(AssetFile { path: e.name.clone(), bytes: data });
     }
-    // Resolve asset URIs; normalise spelling variants to the canonical `embeded://`.
+    // Resolve asset URIs (exact name first, then case-insensitively); normalise spelling
+    // variants to the canonical `embeded://`.
     if let Some(assets) = card.assets.as_mut() {
+        let exact: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let folded: std::collections::HashMap<String, &str> =
+            files.iter().map(|f| (f.path.to_ascii_lowercase(), f.path.as_str())).collect();
         for asset in assets.iter_mut() {
             let Some(path) = embedded_path(&asset.uri) else { continue };
-            let found = files
-                .iter()
-                .find(|f| f.path == path)
-                .or_else(|| files.iter().find(|f| f.path.eq_ignore_ascii_case(&path)))
-                .map(|f| f.path.clone());
+            let found = if exact.contains(path.as_str()) {
+                Some(path.clone())
+            } else {
+                folded.get(&path.to_ascii_lowercase()).map(|p| p.to_string())
+            };
             match found {
                 Some(p) => {
                     let canonical = format!("embeded://{p}");
                     if asset.uri != canonical {
-                        w.push("asset_uri_normalised", format!("asset URI `{}` normalised to `{canonical}` (Q18)", asset.uri));
+                        w.push(
+                            "asset_uri_normalised",
+                            format!("asset URI `{}` normalised to `{canonical}` (Q18)", asset.uri),
+                        );
                         asset.uri = canonical;
                     }
                 }
@@ -118,7 +126,10 @@ pub fn byaf_macros_to_tavern(s: &str) -> String {
             let mut hit = None;
             for (name, repl) in [("character}", "{{char}}"), ("user}", "{{user}}")] {
                 let n = name.len();
-                if rest.len() >= n && rest[..n].eq_ignore_ascii_case(name.as_bytes()) && b.get(at + 1 + n) != Some(&b'}') {
+                if rest.len() >= n
+                    && rest[..n].eq_ignore_ascii_case(name.as_bytes())
+                    && b.get(at + 1 + n) != Some(&b'}')
+                {
                     hit = Some((at + 1 + n, repl));
                     break;
                 }
@@ -169,7 +180,8 @@ pub fn read_byaf(
     w: &mut Warnings,
 ) -> Result<(Card, SourceSpec, Vec<AssetFile>), Error> {
     let json_at = |path: &str, budget: &mut Budget, w: &mut Warnings| -> Result<Value, Error> {
-        let e = a.find(path).ok_or_else(|| Error::new(ErrorCode::NotACard, format!("BYAF: `{path}` is missing")))?.clone();
+        let e =
+            a.find(path).ok_or_else(|| Error::new(ErrorCode::NotACard, format!("BYAF: `{path}` is missing")))?.clone();
         let b = a.read(&e, limits.max_json_bytes, budget, w)?;
         decode::parse_json(&b, path, limits, w)
     };
@@ -219,7 +231,10 @@ pub fn read_byaf(
         card.scenario = byaf_macros_to_tavern(&str_of(s0, "narrative"));
         card.system_prompt = byaf_macros_to_tavern(&str_of(s0, "formattingInstructions"));
         let first = |s: &Value| {
-            s.get("firstMessages").and_then(Value::as_array).and_then(|a| a.first()).map(|m| byaf_macros_to_tavern(&str_of(m, "text")))
+            s.get("firstMessages")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .map(|m| byaf_macros_to_tavern(&str_of(m, "text")))
         };
         card.first_mes = first(s0).unwrap_or_default();
         for s in scenarios.iter().skip(1) {
@@ -237,7 +252,10 @@ pub fn read_byaf(
         }
         card.mes_example = ex.trim_end().to_string();
         for (k, v) in s0.as_object().into_iter().flatten() {
-            if !matches!(k.as_str(), "narrative" | "formattingInstructions" | "firstMessages" | "exampleMessages" | "schemaVersion") {
+            if !matches!(
+                k.as_str(),
+                "narrative" | "formattingInstructions" | "firstMessages" | "exampleMessages" | "schemaVersion"
+            ) {
                 backyard.insert(k.clone(), v.clone());
             }
         }
@@ -276,7 +294,13 @@ pub fn read_byaf(
         assets.push(Asset {
             kind: "icon".into(),
             uri: format!("embeded://{}", e.name),
-            name: if i == 0 { "main".into() } else if label.is_empty() { format!("image{i}") } else { label },
+            name: if i == 0 {
+                "main".into()
+            } else if label.is_empty() {
+                format!("image{i}")
+            } else {
+                label
+            },
             ext,
             extra: Map::new(),
         });
@@ -286,7 +310,13 @@ pub fn read_byaf(
         if let Some(e) = a.find(bg).cloned() {
             let bytes = a.read(&e, limits.max_decompressed_bytes, budget, w)?;
             let ext = bg.rsplit_once('.').map_or("unknown", |(_, x)| x).to_ascii_lowercase();
-            assets.push(Asset { kind: "background".into(), uri: format!("embeded://{}", e.name), name: "main".into(), ext, extra: Map::new() });
+            assets.push(Asset {
+                kind: "background".into(),
+                uri: format!("embeded://{}", e.name),
+                name: "main".into(),
+                ext,
+                extra: Map::new(),
+            });
             files.push(AssetFile { path: e.name.clone(), bytes });
         }
     }
@@ -295,10 +325,17 @@ pub fn read_byaf(
     }
     let mut char_extra = Map::new();
     for (k, v) in ch.as_object().into_iter().flatten() {
-        if !matches!(
-            k.as_str(),
-            "name" | "displayName" | "persona" | "isNSFW" | "loreItems" | "images" | "createdAt" | "updatedAt" | "schemaVersion"
-        ) {
+        let date_read = match k.as_str() {
+            "createdAt" => card.creation_date.is_some(),
+            "updatedAt" => card.modification_date.is_some(),
+            _ => false,
+        };
+        if !date_read
+            && !matches!(
+                k.as_str(),
+                "name" | "displayName" | "persona" | "isNSFW" | "loreItems" | "images" | "schemaVersion"
+            )
+        {
             char_extra.insert(k.clone(), v.clone());
         }
     }

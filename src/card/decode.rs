@@ -18,7 +18,9 @@ use crate::error::{Error, ErrorCode};
 
 const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent).with_decode_allow_trailing_bits(true),
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
 );
 
 /// Standard base64 with padding (what we write).
@@ -90,7 +92,10 @@ pub fn check_json_depth(text: &[u8], max: usize) -> Result<(), Error> {
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
-                    return Err(Error::new(ErrorCode::BadJson, format!("JSON nesting is deeper than the limit of {max}")));
+                    return Err(Error::new(
+                        ErrorCode::BadJson,
+                        format!("JSON nesting is deeper than the limit of {max}"),
+                    ));
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
@@ -130,10 +135,9 @@ pub fn inflate(data: &[u8], zlib: bool, per_item: usize, budget: &mut Budget, wh
             budget.spend(v.len());
             Ok(v)
         }
-        Err(e) if e.status == TINFLStatus::HasMoreOutput => Err(Error::new(
-            ErrorCode::TooLarge,
-            format!("{what} inflates past the limit of {cap} bytes"),
-        )),
+        Err(e) if e.status == TINFLStatus::HasMoreOutput => {
+            Err(Error::new(ErrorCode::TooLarge, format!("{what} inflates past the limit of {cap} bytes")))
+        }
         Err(e) => Err(Error::new(ErrorCode::Truncated, format!("{what}: compressed data is damaged ({:?})", e.status))),
     }
 }
@@ -150,8 +154,13 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// Parses an ISO-8601 date/time (`2024-01-02`, `2024-01-02T03:04:05.678Z`,
-/// `…+02:00`) into unix seconds.
+/// `…+02:00`) into unix seconds. Dates past 10^11 seconds (year 5138) are refused: card
+/// readers take such numbers for milliseconds (Q23), so they could not round-trip.
 pub fn parse_iso8601(s: &str) -> Option<i64> {
+    parse_iso8601_any(s).filter(|t| t.abs() <= 100_000_000_000)
+}
+
+fn parse_iso8601_any(s: &str) -> Option<i64> {
     let s = s.trim();
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> {

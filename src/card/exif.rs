@@ -11,11 +11,11 @@
 use serde_json::{Map, Value};
 
 use crate::card::archive::byaf_macros_to_tavern;
+use crate::card::decode;
 use crate::card::lenient;
 use crate::card::limits::Limits;
 use crate::card::model::Card;
 use crate::card::warning::Warnings;
-use crate::card::decode;
 use crate::error::Error;
 use crate::lorebook::Lorebook;
 
@@ -126,11 +126,24 @@ pub fn backyard_from_exif(exif: &[u8], limits: &Limits, w: &mut Warnings) -> Res
     }
     let mut backyard = Map::new();
     for (k, v) in ch {
-        if !matches!(
-            k.as_str(),
-            "aiName" | "aiPersona" | "scenario" | "firstMessage" | "basePrompt" | "customDialogue" | "loreItems" | "isNSFW"
-                | "createdAt" | "updatedAt"
-        ) {
+        let date_read = match k.as_str() {
+            "createdAt" => card.creation_date.is_some(),
+            "updatedAt" => card.modification_date.is_some(),
+            _ => false,
+        };
+        if !date_read
+            && !matches!(
+                k.as_str(),
+                "aiName"
+                    | "aiPersona"
+                    | "scenario"
+                    | "firstMessage"
+                    | "basePrompt"
+                    | "customDialogue"
+                    | "loreItems"
+                    | "isNSFW"
+            )
+        {
             backyard.insert(k.clone(), v.clone());
         }
     }

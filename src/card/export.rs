@@ -54,7 +54,7 @@ pub fn export_card(card: &Card, format: ExportFormat, opts: &ExportOptions<'_>) 
         card.modification_date = Some(now);
     }
     match format {
-        ExportFormat::JsonV3 => Ok(to_pretty(&card.to_v3_value())),
+        ExportFormat::JsonV3 => Ok(serde_json::to_vec_pretty(&card).unwrap_or_default()),
         ExportFormat::JsonV2 => Ok(to_pretty(&card.to_v2_value())),
         ExportFormat::Png => export_png(card, opts),
         ExportFormat::Charx => export_charx(card, opts),
@@ -121,7 +121,7 @@ fn export_png(mut card: Card, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Error
         }
     }
     let chara = b64_encode(&to_compact(&card.to_v2_value()));
-    let ccv3 = b64_encode(&to_compact(&card.to_v3_value()));
+    let ccv3 = b64_encode(&serde_json::to_vec(&card).unwrap_or_default());
     let placeholder;
     let avatar = match opts.avatar {
         Some(a) => a,
@@ -144,8 +144,9 @@ fn safe_path(p: &str) -> bool {
 
 fn export_charx(mut card: Card, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Error> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let add = |files: &mut Vec<(String, Vec<u8>)>, path: String, bytes: Vec<u8>| {
-        if !files.iter().any(|(p, _)| *p == path) {
+    let mut seen = std::collections::HashSet::new();
+    let mut add = |files: &mut Vec<(String, Vec<u8>)>, path: String, bytes: Vec<u8>| {
+        if seen.insert(path.clone()) {
             files.push((path, bytes));
         }
     };
@@ -197,9 +198,12 @@ fn export_charx(mut card: Card, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Err
         }
     }
     let mut wr = zip::Writer::new();
-    wr.add("card.json", &to_pretty(&card.to_v3_value()), true)?;
+    wr.add("card.json", &serde_json::to_vec_pretty(&card).unwrap_or_default(), true)?;
     for (path, bytes) in &files {
-        let media = matches!(path.rsplit_once('.').map(|x| x.1), Some("png" | "jpg" | "jpeg" | "webp" | "gif" | "mp3" | "mp4" | "ogg" | "webm"));
+        let media = matches!(
+            path.rsplit_once('.').map(|x| x.1),
+            Some("png" | "jpg" | "jpeg" | "webp" | "gif" | "mp3" | "mp4" | "ogg" | "webm")
+        );
         wr.add(path, bytes, !media)?;
     }
     Ok(wr.finish())

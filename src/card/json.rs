@@ -41,7 +41,8 @@ pub fn classify(v: &Value) -> JsonKind {
     }
     if let Some(d) = m.get("data").and_then(Value::as_object) {
         if d.contains_key("name") || d.contains_key("first_mes") || d.contains_key("description") {
-            let v3 = d.contains_key("group_only_greetings") || d.contains_key("assets") || spec_version_major(m) == Some(3);
+            let v3 =
+                d.contains_key("group_only_greetings") || d.contains_key("assets") || spec_version_major(m) == Some(3);
             return JsonKind::Card(if v3 { SourceSpec::V3 } else { SourceSpec::V2 });
         }
     }
@@ -89,10 +90,16 @@ pub fn card_from_json_value(
     let spec = match kind {
         JsonKind::Card(s) => s,
         JsonKind::Lorebook => {
-            return Err(Error::new(ErrorCode::NotACard, "this JSON is a lorebook, not a character card; import it as a lorebook"))
+            return Err(Error::new(
+                ErrorCode::NotACard,
+                "this JSON is a lorebook, not a character card; import it as a lorebook",
+            ))
         }
         JsonKind::ByafManifest => {
-            return Err(Error::new(ErrorCode::UnsupportedFormat, "this is a BYAF manifest.json; import the whole .byaf archive"))
+            return Err(Error::new(
+                ErrorCode::UnsupportedFormat,
+                "this is a BYAF manifest.json; import the whole .byaf archive",
+            ))
         }
         JsonKind::Unknown => {
             if let Some(s) = top.get("spec").and_then(Value::as_str) {
@@ -107,11 +114,14 @@ pub fn card_from_json_value(
             match top.get("spec").and_then(Value::as_str) {
                 Some("chara_card_v2") | Some("chara_card_v3") => {}
                 Some(other) => w.push("spec_unknown", format!("unknown spec `{other}`; read as {}", spec.as_str())),
-                None => w.push("spec_missing", format!("`spec` is missing; inferred {} from the fields (Q27)", spec.as_str())),
+                None => w.push(
+                    "spec_missing",
+                    format!("`spec` is missing; inferred {} from the fields (Q27)", spec.as_str()),
+                ),
             }
             if spec == SourceSpec::V3 {
                 if let Some(f) = top.get("spec_version").and_then(lenient::float) {
-                    if f >= 4.0 || f < 3.0 {
+                    if !(3.0..4.0).contains(&f) {
                         w.push("spec_version", format!("spec_version {f} is outside 3.x; imported anyway"));
                     }
                 }
@@ -132,10 +142,10 @@ pub fn card_from_json_value(
             read_data(data, &mut card, limits, w, false)?;
             // Q9: a book at the top level instead of under `data`.
             if let Some(b) = top.remove("character_book") {
-                if !had_book && !b.is_null() {
+                if !had_book && (b.is_object() || b.is_array()) {
                     w.push("character_book_top_level", "character_book was at the top level; moved under data");
                     card.character_book = Some(Lorebook::from_value(&b, &limits.lorebook(), w)?);
-                } else if !b.is_null() {
+                } else {
                     put_extra(&mut card, "character_book".into(), b, w);
                 }
             }
@@ -164,7 +174,10 @@ pub fn card_from_json_value(
         _ => return Err(Error::new(ErrorCode::Internal, "unexpected card kind")),
     }
     if card.creator_notes.trim() == "Creator's notes go here." {
-        w.push("creator_notes_placeholder", "creator_notes held the placeholder \"Creator's notes go here.\"; cleared (Q26)");
+        w.push(
+            "creator_notes_placeholder",
+            "creator_notes held the placeholder \"Creator's notes go here.\"; cleared (Q26)",
+        );
         card.creator_notes.clear();
     }
     normalise_extensions(&mut card, w);
@@ -299,7 +312,10 @@ fn absorb_mirrors(top: Map<String, Value>, card: &mut Card, w: &mut Warnings) {
         };
         if !same {
             if V1_FIELDS.contains(&k.as_str()) || k == "creatorcomment" || k == "tags" {
-                w.push("mirror_differs", format!("top-level `{k}` differs from data.{k}; data wins, the top-level value is kept"));
+                w.push(
+                    "mirror_differs",
+                    format!("top-level `{k}` differs from data.{k}; data wins, the top-level value is kept"),
+                );
             }
             put_extra(card, k, v, w);
         }
@@ -317,7 +333,10 @@ fn string_field(k: &str, v: &Value, w: &mut Warnings) -> Option<String> {
         }
         Value::Null => Some(String::new()),
         Value::Number(_) | Value::Bool(_) => {
-            w.push("number_as_string", format!("data.{k} was a {}; stringified (Q22)", if v.is_number() { "number" } else { "boolean" }));
+            w.push(
+                "number_as_string",
+                format!("data.{k} was a {}; stringified (Q22)", if v.is_number() { "number" } else { "boolean" }),
+            );
             lenient::string(v)
         }
         _ => None,
@@ -369,8 +388,17 @@ pub(crate) fn read_data(
     let mut saw_extensions = false;
     for (k, v) in data {
         let ok: bool = match k.as_str() {
-            "name" | "description" | "personality" | "scenario" | "first_mes" | "mes_example" | "creator_notes"
-            | "system_prompt" | "post_history_instructions" | "creator" | "character_version" => match string_field(&k, &v, w) {
+            "name"
+            | "description"
+            | "personality"
+            | "scenario"
+            | "first_mes"
+            | "mes_example"
+            | "creator_notes"
+            | "system_prompt"
+            | "post_history_instructions"
+            | "creator"
+            | "character_version" => match string_field(&k, &v, w) {
                 Some(s) => {
                     let slot = match k.as_str() {
                         "name" => &mut card.name,
@@ -493,10 +521,7 @@ fn normalise_extensions(card: &mut Card, w: &mut Warnings) {
         if !t.is_number() {
             let parsed = lenient::float(t);
             let new = parsed.unwrap_or(0.5);
-            w.push(
-                "talkativeness_coerced",
-                format!("extensions.talkativeness was {t}; read as {new} (Q8)"),
-            );
+            w.push("talkativeness_coerced", format!("extensions.talkativeness was {t}; read as {new} (Q8)"));
             *t = lenient::num_f64(new);
         }
     }
@@ -512,7 +537,10 @@ fn normalise_extensions(card: &mut Card, w: &mut Warnings) {
         if let Some(d) = dp.get_mut("depth") {
             if !d.is_i64() && !d.is_u64() {
                 let n = lenient::int(d).unwrap_or(4);
-                w.push("depth_prompt_depth_coerced", format!("extensions.depth_prompt.depth was {d}; read as {n} (Q8)"));
+                w.push(
+                    "depth_prompt_depth_coerced",
+                    format!("extensions.depth_prompt.depth was {d}; read as {n} (Q8)"),
+                );
                 *d = n.into();
             }
         }
@@ -523,7 +551,10 @@ fn normalise_extensions(card: &mut Card, w: &mut Warnings) {
                     Some(2) => "assistant",
                     _ => "system",
                 };
-                w.push("depth_prompt_role_coerced", format!("extensions.depth_prompt.role was {r}; read as {role} (Q8)"));
+                w.push(
+                    "depth_prompt_role_coerced",
+                    format!("extensions.depth_prompt.role was {r}; read as {role} (Q8)"),
+                );
                 *r = role.into();
             }
         }

@@ -42,9 +42,10 @@ pub fn float(v: &Value) -> Option<f64> {
 /// An integer, also from numeric strings and floats (rounded toward zero).
 pub fn int(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_u64().map(|u| u.min(i64::MAX as u64) as i64)).or_else(|| {
-            n.as_f64().filter(|f| f.is_finite()).map(|f| f.clamp(i64::MIN as f64, i64::MAX as f64) as i64)
-        }),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_u64().map(|u| u.min(i64::MAX as u64) as i64))
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.clamp(i64::MIN as f64, i64::MAX as f64) as i64)),
         Value::String(s) => {
             let t = s.trim();
             t.parse::<i64>().ok().or_else(|| t.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f as i64))

@@ -29,6 +29,7 @@ pub mod lenient;
 pub mod limits;
 pub mod model;
 pub mod png;
+pub(crate) mod ser;
 pub mod warning;
 pub mod yaml;
 pub mod zip;
@@ -244,7 +245,12 @@ pub fn import_card(bytes: &[u8], opts: &ImportOptions) -> Result<ImportedCard, E
                     let (card, spec, files) = archive::read_byaf(&a, limits, &mut budget, &mut w)?;
                     (Format::Byaf, spec, card, files)
                 }
-                None => return Err(Error::new(ErrorCode::NotACard, "a zip without card.json (CharX) or manifest.json (BYAF)")),
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::NotACard,
+                        "a zip without card.json (CharX) or manifest.json (BYAF)",
+                    ))
+                }
             }
         }
         Sniff::Json => {
@@ -267,12 +273,23 @@ pub fn import_card(bytes: &[u8], opts: &ImportOptions) -> Result<ImportedCard, E
             (Format::Yaml, SourceSpec::Oobabooga, card, Vec::new())
         }
         Sniff::Webp => {
-            return Err(Error::new(ErrorCode::UnsupportedFormat, "WebP cards (EXIF UserComment) are not supported; convert to PNG"))
+            return Err(Error::new(
+                ErrorCode::UnsupportedFormat,
+                "WebP cards (EXIF UserComment) are not supported; convert to PNG",
+            ))
         }
         Sniff::Risum => {
-            return Err(Error::new(ErrorCode::UnsupportedFormat, "this is a RisuAI module (.risum), not a character card"))
+            return Err(Error::new(
+                ErrorCode::UnsupportedFormat,
+                "this is a RisuAI module (.risum), not a character card",
+            ))
         }
-        Sniff::Unknown => return Err(Error::new(ErrorCode::NotACard, "unknown file type (no PNG, JPEG, zip, JSON or YAML signature)")),
+        Sniff::Unknown => {
+            return Err(Error::new(
+                ErrorCode::NotACard,
+                "unknown file type (no PNG, JPEG, zip, JSON or YAML signature)",
+            ))
+        }
     };
     Ok(ImportedCard { format, source_spec: spec, card, assets, warnings: w.into_vec() })
 }
@@ -303,7 +320,11 @@ fn import_png(
     if found.ccv3.len() > 1 || found.chara.len() > 1 {
         w.push(
             "png_duplicate_card_chunks",
-            format!("the PNG has {} ccv3 and {} chara chunks; the last readable one is used (Q2)", found.ccv3.len(), found.chara.len()),
+            format!(
+                "the PNG has {} ccv3 and {} chara chunks; the last readable one is used (Q2)",
+                found.ccv3.len(),
+                found.chara.len()
+            ),
         );
     }
     let mut last_err: Option<Error> = None;
@@ -316,7 +337,10 @@ fn import_png(
             match attempt {
                 Ok((card, spec)) => {
                     if let Some(e) = last_err.take() {
-                        w.push("png_card_chunk_skipped", format!("a later card chunk was unreadable ({}); used an earlier one", e.message()));
+                        w.push(
+                            "png_card_chunk_skipped",
+                            format!("a later card chunk was unreadable ({}); used an earlier one", e.message()),
+                        );
                     }
                     w.0.extend(local.0);
                     let assets = png_assets(&card, &found.ext_assets, limits, w);
@@ -343,7 +367,10 @@ fn png_assets(card: &Card, chunks: &[(String, Vec<u8>)], _limits: &Limits, w: &m
         for a in assets {
             if let Some(n) = a.uri.strip_prefix("__asset:") {
                 if !out.iter().any(|f| f.path[8..] == *n) {
-                    w.push("asset_missing", format!("asset `{}` refers to chunk {} which is not in the PNG", a.name, a.uri));
+                    w.push(
+                        "asset_missing",
+                        format!("asset `{}` refers to chunk {} which is not in the PNG", a.name, a.uri),
+                    );
                 }
             }
         }

@@ -46,7 +46,13 @@ pub struct Asset {
 impl Asset {
     /// The default asset list the spec assumes when `assets` is absent.
     pub fn default_icon() -> Asset {
-        Asset { kind: "icon".into(), uri: "ccdefault:".into(), name: "main".into(), ext: "png".into(), extra: Map::new() }
+        Asset {
+            kind: "icon".into(),
+            uri: "ccdefault:".into(),
+            name: "main".into(),
+            ext: "png".into(),
+            extra: Map::new(),
+        }
     }
 
     pub(crate) fn from_value(v: &Value, warnings: &mut Warnings) -> Option<Asset> {
@@ -75,17 +81,6 @@ impl Asset {
         Some(a)
     }
 
-    pub(crate) fn to_value(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("type".into(), self.kind.clone().into());
-        m.insert("uri".into(), self.uri.clone().into());
-        m.insert("name".into(), self.name.clone().into());
-        m.insert("ext".into(), self.ext.clone().into());
-        for (k, v) in &self.extra {
-            m.insert(k.clone(), v.clone()); // an unreadable value of a known key wins: it is the original
-        }
-        Value::Object(m)
-    }
 }
 
 /// A character card in the V3 model.
@@ -149,14 +144,7 @@ pub(crate) const V1_FIELDS: [&str; 6] = ["name", "description", "personality", "
 impl Card {
     /// Writes the V3 object `{spec: "chara_card_v3", spec_version: "3.0", data: {...}}`.
     pub fn to_v3_value(&self) -> Value {
-        let mut top = Map::new();
-        top.insert("spec".into(), "chara_card_v3".into());
-        top.insert("spec_version".into(), "3.0".into());
-        top.insert("data".into(), Value::Object(self.data_v3()));
-        for (k, v) in &self.extra {
-            top.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-        Value::Object(top)
+        crate::card::ser::to_value(&crate::card::ser::CardV3(self))
     }
 
     fn data_common(&self, v2: bool) -> Map<String, Value> {
@@ -187,30 +175,10 @@ impl Card {
 
     /// The V3 `data` object.
     pub fn data_v3(&self) -> Map<String, Value> {
-        let mut d = self.data_common(false);
-        d.insert("group_only_greetings".into(), self.group_only_greetings.clone().into());
-        if let Some(a) = &self.assets {
-            d.insert("assets".into(), Value::Array(a.iter().map(Asset::to_value).collect()));
+        match crate::card::ser::to_value(&crate::card::ser::DataV3(self)) {
+            Value::Object(m) => m,
+            _ => Map::new(),
         }
-        if let Some(n) = &self.nickname {
-            d.insert("nickname".into(), n.clone().into());
-        }
-        if let Some(m) = &self.creator_notes_multilingual {
-            d.insert("creator_notes_multilingual".into(), Value::Object(m.clone()));
-        }
-        if let Some(s) = &self.source {
-            d.insert("source".into(), s.clone().into());
-        }
-        if let Some(n) = self.creation_date {
-            d.insert("creation_date".into(), n.into());
-        }
-        if let Some(n) = self.modification_date {
-            d.insert("modification_date".into(), n.into());
-        }
-        for (k, v) in &self.data_extra {
-            d.insert(k.clone(), v.clone()); // an unreadable value of a known key wins: it is the original
-        }
-        d
     }
 
     /// Writes the V2 backfill (card-formats.md §10.1 rule 4): `chara_card_v2` with
@@ -276,7 +244,7 @@ fn v2_backfill_book(book: &mut Value) {
 
 impl Serialize for Card {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_v3_value().serialize(s)
+        crate::card::ser::CardV3(self).serialize(s)
     }
 }
 

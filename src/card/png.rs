@@ -69,6 +69,10 @@ pub struct Walk<'a> {
 pub fn walk(bytes: &[u8]) -> Walk<'_> {
     let mut w = Walk::default();
     let mut pos = SIGNATURE.len();
+    if bytes.len() < pos {
+        w.truncated = Some("the file ends inside the PNG signature".into());
+        return w;
+    }
     loop {
         if pos == bytes.len() {
             w.truncated = Some("the file ends before IEND".into());
@@ -189,7 +193,10 @@ pub fn collect(bytes: &[u8], limits: &Limits, budget: &mut Budget, w: &mut Warni
                     Ok(None) => continue,
                     Err(e) if e.code() == ErrorCode::TooLarge => return Err(e),
                     Err(e) => {
-                        w.push("png_chunk_unreadable", format!("a `{}` chunk: {}", String::from_utf8_lossy(kw), e.message()));
+                        w.push(
+                            "png_chunk_unreadable",
+                            format!("a `{}` chunk: {}", String::from_utf8_lossy(kw), e.message()),
+                        );
                         continue;
                     }
                 };
@@ -232,7 +239,10 @@ pub fn payload_to_json_bytes<'a>(text: &'a [u8], limits: &Limits) -> Result<Cow<
         return Ok(Cow::Borrowed(t));
     }
     if t.starts_with(b"rcc||") {
-        return Err(Error::new(ErrorCode::UnsupportedFormat, "this is an encrypted RisuAI card (rcc||), which is not supported (Q24)"));
+        return Err(Error::new(
+            ErrorCode::UnsupportedFormat,
+            "this is an encrypted RisuAI card (rcc||), which is not supported (Q24)",
+        ));
     }
     if t.len() / 4 * 3 > limits.max_json_bytes + 3 {
         return Err(Error::new(

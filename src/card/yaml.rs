@@ -77,7 +77,9 @@ pub fn parse_flat_mapping(text: &str) -> Result<Vec<(String, String)>, Error> {
             }
             single_quoted(&all).ok_or_else(|| bad(i - 1, "unterminated single-quoted string"))?
         } else {
-            if rest.starts_with(['[', '{', '&', '*', '!']) || (rest.is_empty() && cont.iter().any(|c| c.trim_start().starts_with("- "))) {
+            if rest.starts_with(['[', '{', '&', '*', '!'])
+                || (rest.is_empty() && cont.iter().any(|c| c.trim_start().starts_with("- ")))
+            {
                 return Err(bad(i - 1, "nested YAML structures are not supported"));
             }
             let mut parts: Vec<&str> = vec![strip_comment(rest)];
@@ -144,8 +146,12 @@ fn block_scalar(header: &str, cont: &[&str]) -> String {
     } else {
         ' '
     };
-    let indent = cont.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
-    let body: Vec<&str> = cont.iter().map(|l| if l.len() >= indent { &l[indent..] } else { "" }).collect();
+    // Indentation is spaces/tabs only (ASCII), so `indent` is a char boundary of every
+    // line that has at least that much of it.
+    let ws = |l: &&&str| l.len() - l.trim_start_matches([' ', '\t']).len();
+    let indent = cont.iter().filter(|l| !l.trim().is_empty()).map(|l| ws(&l)).min().unwrap_or(0);
+    let body: Vec<&str> =
+        cont.iter().map(|l| l.get(indent..).unwrap_or_else(|| l.trim_start_matches([' ', '\t']))).collect();
     let mut s = String::new();
     if literal {
         for l in &body {
@@ -238,7 +244,7 @@ fn double_quoted(s: &str) -> Option<String> {
                 if newlines == 0 {
                     out.push(' ');
                 } else {
-                    out.extend(std::iter::repeat('\n').take(newlines));
+                    out.extend(std::iter::repeat_n('\n', newlines));
                 }
             }
             ' ' | '\t' => pending_ws.push(c),
@@ -329,6 +335,12 @@ mod tests {
         assert_eq!(get("your_name"), Some("It's me"));
         assert_eq!(get("example_dialogue"), Some("folded text"));
         assert_eq!(get("plain"), Some("a b"));
+    }
+
+    #[test]
+    fn odd_whitespace_does_not_panic() {
+        let _ = parse_flat_mapping("a: |\n  x\n\u{3000}y\n");
+        let _ = parse_flat_mapping("a: >\n \u{3000}\n  z\n");
     }
 
     #[test]

@@ -83,8 +83,9 @@ fn find_eocd(data: &[u8]) -> Option<usize> {
 impl<'a> Archive<'a> {
     /// Opens a zip (possibly preceded by other bytes).
     pub fn open(data: &'a [u8], limits: &Limits) -> Result<Archive<'a>, Error> {
-        let eocd = find_eocd(data)
-            .ok_or_else(|| Error::new(ErrorCode::Truncated, "zip: no end-of-central-directory record (the file is cut short?)"))?;
+        let eocd = find_eocd(data).ok_or_else(|| {
+            Error::new(ErrorCode::Truncated, "zip: no end-of-central-directory record (the file is cut short?)")
+        })?;
         let count = u16le(data, eocd + 10).unwrap_or(0) as usize;
         let cd_size = u32le(data, eocd + 12).unwrap_or(0) as u64;
         let cd_off = u32le(data, eocd + 16).unwrap_or(0) as u64;
@@ -100,9 +101,9 @@ impl<'a> Archive<'a> {
         let cd_start = (eocd as u64)
             .checked_sub(cd_size)
             .ok_or_else(|| Error::new(ErrorCode::Truncated, "zip: central directory size is larger than the file"))?;
-        let delta = cd_start
-            .checked_sub(cd_off)
-            .ok_or_else(|| Error::new(ErrorCode::Truncated, "zip: central directory offset points past its position"))?;
+        let delta = cd_start.checked_sub(cd_off).ok_or_else(|| {
+            Error::new(ErrorCode::Truncated, "zip: central directory offset points past its position")
+        })?;
         let mut entries = Vec::with_capacity(count);
         let mut p = cd_start as usize;
         for _ in 0..count {
@@ -139,7 +140,10 @@ impl<'a> Archive<'a> {
 
     /// Finds an entry by exact name, then case-insensitively.
     pub fn find(&self, name: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.name == name).or_else(|| self.entries.iter().find(|e| e.name.eq_ignore_ascii_case(name)))
+        self.entries
+            .iter()
+            .find(|e| e.name == name)
+            .or_else(|| self.entries.iter().find(|e| e.name.eq_ignore_ascii_case(name)))
     }
 
     /// Reads and (if needed) inflates an entry, capped at `min(per_item, budget)`.
@@ -155,7 +159,9 @@ impl<'a> Archive<'a> {
             return Err(Error::new(ErrorCode::UnsupportedFormat, format!("zip entry `{}` is encrypted", e.name)));
         }
         let lo = e.local_offset as usize;
-        let bad = || Error::new(ErrorCode::Truncated, format!("zip entry `{}`: local header is missing or cut short", e.name));
+        let bad = || {
+            Error::new(ErrorCode::Truncated, format!("zip entry `{}`: local header is missing or cut short", e.name))
+        };
         if self.data.get(lo..lo + 4) != Some(b"PK\x03\x04") {
             return Err(bad());
         }
@@ -206,7 +212,10 @@ impl Writer {
     /// Adds an entry; `deflate` chooses method 8 over 0 (stored).
     pub fn add(&mut self, name: &str, data: &[u8], deflate: bool) -> Result<(), Error> {
         if self.count == u16::MAX || self.out.len() > u32::MAX as usize - data.len() - 1024 {
-            return Err(Error::new(ErrorCode::TooLarge, "zip export: more than 65,535 entries or 4 GiB (ZIP64 is not written)"));
+            return Err(Error::new(
+                ErrorCode::TooLarge,
+                "zip export: more than 65,535 entries or 4 GiB (ZIP64 is not written)",
+            ));
         }
         let crc = crc32fast::hash(data);
         let compressed;

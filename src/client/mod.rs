@@ -17,6 +17,7 @@
 //! behaviour is deterministic under test.
 
 pub mod breaker;
+pub mod bridge;
 pub mod generate;
 pub mod http;
 pub mod limiter;

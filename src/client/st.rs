@@ -756,6 +756,59 @@ mod tests {
     }
 
     #[test]
+    fn sync_chat_loads_merges_saves_and_survives_an_integrity_conflict() {
+        use crate::client::bridge::{from_lines, ChatLink};
+        use crate::store::schema::NewMessage;
+        let header = |id: &str| json!({"chat_metadata": {"integrity": id, "note_prompt": "kept"}, "user_name": "unused", "character_name": "unused"});
+        let line = |mes: &str, date: &str| json!({"name": "U", "is_user": true, "is_system": false, "mes": mes, "send_date": date, "extra": {}});
+        let v1 = json!([header("srv-1"), line("from tab B", "2026-11-27T05:00:00.000Z")]);
+        // Meanwhile the file is replaced (another chat, new integrity id) before our save lands.
+        let v2 = json!([header("srv-2"), line("from tab B", "2026-11-27T05:00:00.000Z"), line("from tab C", "2026-11-27T05:30:00.000Z")]);
+        let c = StClient::new(
+            Fake::with(vec![
+                resp(200, TOKEN),
+                resp(200, &v1.to_string()),
+                resp(400, r#"{"error":"integrity"}"#),
+                resp(200, &v2.to_string()),
+                resp(200, r#"{"ok":true}"#),
+            ]),
+            ClientOptions::default(),
+        );
+        let link = ChatLink { avatar: "A.png".into(), file: "A - 1".into(), is_group: false, integrity: "mine-1".into(), chat_metadata: json!({}) };
+        // 06:13Z, after both remote messages
+        let local = vec![NewMessage { name: "U".into(), is_user: true, mes: "from tab A".into(), send_date: Some(1_795_760_000_000), ..Default::default() }];
+        let out = block_on(c.sync_chat(&link, &local, false)).unwrap();
+        assert_eq!(out.conflicts, 1);
+        assert!(out.local_changed);
+        assert_eq!(out.link.integrity, "srv-2");
+        let texts: Vec<&str> = out.messages.iter().map(|m| m.mes.as_str()).collect();
+        assert_eq!(texts, ["from tab B", "from tab C", "from tab A"]);
+        let seen = c.transport().seen.borrow();
+        assert_eq!(seen.len(), 5);
+        let Body::Json(last) = &seen.last().unwrap().body else { panic!() };
+        assert_eq!(last["force"], false, "never forced");
+        let (header, saved) = from_lines(last["chat"].as_array().unwrap());
+        assert_eq!(header["chat_metadata"]["integrity"], "srv-2");
+        assert_eq!(header["chat_metadata"]["note_prompt"], "kept");
+        assert_eq!(saved.len(), 3);
+    }
+
+    #[test]
+    fn sync_chat_saves_nothing_when_the_server_already_has_everything() {
+        use crate::client::bridge::ChatLink;
+        use crate::store::schema::NewMessage;
+        let v = json!([{"chat_metadata": {"integrity": "i"}}, {"name": "U", "is_user": true, "mes": "hi", "send_date": "2026-11-27T05:00:00.000Z", "extra": {}}]);
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(200, &v.to_string())]), ClientOptions::default());
+        let link = ChatLink { avatar: "A.png".into(), file: "A - 1".into(), is_group: false, integrity: "i".into(), chat_metadata: json!({}) };
+        let out = block_on(c.sync_chat(&link, &[], false)).unwrap();
+        assert!(out.local_changed);
+        assert_eq!(out.messages.len(), 1);
+        assert_eq!(out.messages[0].mes, "hi");
+        let _ = NewMessage::default();
+        assert_eq!(c.transport().seen.borrow().len(), 2, "token + load, no save");
+    }
+
+    #[test]
     fn character_form_carries_the_whole_card_and_st_fields() {
         let card = json!({"spec":"chara_card_v3","spec_version":"3.0","data":{
             "name":"Alice","description":"d","tags":["a","b"],"alternate_greetings":["g1","g2"],

@@ -73,7 +73,10 @@ pub struct ImportedLorebook {
 /// NovelAI `naidata` chunk, or a character card's embedded book).
 pub fn import_lorebook(bytes: &[u8], limits: &Limits) -> Result<ImportedLorebook, Error> {
     if bytes.len() > limits.max_input_bytes {
-        return Err(Error::new(ErrorCode::TooLarge, format!("the input is {} bytes; the limit is {}", bytes.len(), limits.max_input_bytes)));
+        return Err(Error::new(
+            ErrorCode::TooLarge,
+            format!("the input is {} bytes; the limit is {}", bytes.len(), limits.max_input_bytes),
+        ));
     }
     let mut w = Warnings::default();
     if bytes.starts_with(crate::card::png::SIGNATURE) {
@@ -86,10 +89,8 @@ pub fn import_lorebook(bytes: &[u8], limits: &Limits) -> Result<ImportedLorebook
             return Ok(ImportedLorebook { lorebook, source_format, warnings: w.into_vec() });
         }
         let card = crate::card::import_card(bytes, &crate::card::ImportOptions { limits: *limits, file_name: None })?;
-        let lorebook = card
-            .card
-            .character_book
-            .ok_or_else(|| Error::new(ErrorCode::NotACard, "the PNG card has no lorebook"))?;
+        let lorebook =
+            card.card.character_book.ok_or_else(|| Error::new(ErrorCode::NotACard, "the PNG card has no lorebook"))?;
         return Ok(ImportedLorebook { lorebook, source_format: LorebookFormat::Card, warnings: card.warnings });
     }
     let v = decode::parse_json(bytes, "the lorebook JSON", limits, &mut w)?;
@@ -98,7 +99,11 @@ pub fn import_lorebook(bytes: &[u8], limits: &Limits) -> Result<ImportedLorebook
 }
 
 /// Reads a parsed lorebook JSON value of any flavour.
-pub fn lorebook_from_json_value(v: &Value, limits: &Limits, w: &mut Warnings) -> Result<(Lorebook, LorebookFormat), Error> {
+pub fn lorebook_from_json_value(
+    v: &Value,
+    limits: &Limits,
+    w: &mut Warnings,
+) -> Result<(Lorebook, LorebookFormat), Error> {
     let ll = limits.lorebook();
     let m = match v {
         Value::Object(m) => m,
@@ -143,7 +148,10 @@ pub fn lorebook_from_json_value(v: &Value, limits: &Limits, w: &mut Warnings) ->
 fn entries_of<'a>(m: &'a Map<String, Value>, key: &str, limits: &Limits) -> Result<&'a [Value], Error> {
     let a = m.get(key).and_then(Value::as_array).map(|a| a.as_slice()).unwrap_or(&[]);
     if a.len() > limits.max_lorebook_entries {
-        return Err(Error::new(ErrorCode::TooLarge, format!("lorebook has {} entries; the limit is {}", a.len(), limits.max_lorebook_entries)));
+        return Err(Error::new(
+            ErrorCode::TooLarge,
+            format!("lorebook has {} entries; the limit is {}", a.len(), limits.max_lorebook_entries),
+        ));
     }
     Ok(a)
 }
@@ -207,7 +215,8 @@ fn read_agnai(m: &Map<String, Value>, limits: &Limits, w: &mut Warnings) -> Resu
 fn read_novelai(m: &Map<String, Value>, limits: &Limits, w: &mut Warnings) -> Result<Lorebook, Error> {
     let mut book = read_book_fields(m, &["entries"], &[]);
     for (i, e) in entries_of(m, "entries", limits)?.iter().enumerate() {
-        let mut entry = renamed(e, &[("text", "content"), ("displayName", "comment"), ("forceActivation", "constant")], i, w);
+        let mut entry =
+            renamed(e, &[("text", "content"), ("displayName", "comment"), ("forceActivation", "constant")], i, w);
         if let Some(p) = e.get("contextConfig").and_then(|c| c.get("budgetPriority")).and_then(lenient::int) {
             entry.order = p;
         } else {

@@ -192,15 +192,6 @@ pub enum EntryId {
     Str(String),
 }
 
-impl EntryId {
-    fn to_value(&self) -> Value {
-        match self {
-            EntryId::Int(n) => Value::from(*n),
-            EntryId::Str(s) => Value::from(s.clone()),
-        }
-    }
-}
-
 /// SillyTavern's `characterFilter`: limit an entry to (or exclude it from) characters.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CharacterFilter {
@@ -430,10 +421,20 @@ enum Dialect {
 
 /// Typed SillyTavern settings: (field id, names accepted at entry level in the WI
 /// dialect, names accepted inside `extensions`, the name written into `extensions`).
-const ST_FIELDS: &[(Field, &[&str], &[&str], &str)] = &[
+pub(crate) const ST_FIELDS: &[(Field, &[&str], &[&str], &str)] = &[
     (Field::Position, &["position"], &["position"], "position"),
-    (Field::ExcludeRecursion, &["excludeRecursion", "exclude_recursion"], &["exclude_recursion", "excludeRecursion"], "exclude_recursion"),
-    (Field::PreventRecursion, &["preventRecursion", "prevent_recursion"], &["prevent_recursion", "preventRecursion"], "prevent_recursion"),
+    (
+        Field::ExcludeRecursion,
+        &["excludeRecursion", "exclude_recursion"],
+        &["exclude_recursion", "excludeRecursion"],
+        "exclude_recursion",
+    ),
+    (
+        Field::PreventRecursion,
+        &["preventRecursion", "prevent_recursion"],
+        &["prevent_recursion", "preventRecursion"],
+        "prevent_recursion",
+    ),
     (
         Field::DelayUntilRecursion,
         &["delayUntilRecursion", "delay_until_recursion"],
@@ -442,17 +443,47 @@ const ST_FIELDS: &[(Field, &[&str], &[&str], &str)] = &[
     ),
     (Field::DisplayIndex, &["displayIndex", "display_index"], &["display_index", "displayIndex"], "display_index"),
     (Field::Probability, &["probability"], &["probability"], "probability"),
-    (Field::UseProbability, &["useProbability", "use_probability"], &["useProbability", "use_probability"], "useProbability"),
+    (
+        Field::UseProbability,
+        &["useProbability", "use_probability"],
+        &["useProbability", "use_probability"],
+        "useProbability",
+    ),
     (Field::Depth, &["depth"], &["depth"], "depth"),
-    (Field::SelectiveLogic, &["selectiveLogic", "selective_logic"], &["selectiveLogic", "selective_logic"], "selectiveLogic"),
+    (
+        Field::SelectiveLogic,
+        &["selectiveLogic", "selective_logic"],
+        &["selectiveLogic", "selective_logic"],
+        "selectiveLogic",
+    ),
     (Field::OutletName, &["outletName", "outlet_name"], &["outlet_name", "outletName"], "outlet_name"),
     (Field::Group, &["group"], &["group"], "group"),
-    (Field::GroupOverride, &["groupOverride", "group_override"], &["group_override", "groupOverride"], "group_override"),
+    (
+        Field::GroupOverride,
+        &["groupOverride", "group_override"],
+        &["group_override", "groupOverride"],
+        "group_override",
+    ),
     (Field::GroupWeight, &["groupWeight", "group_weight"], &["group_weight", "groupWeight"], "group_weight"),
     (Field::ScanDepth, &["scanDepth", "scan_depth"], &["scan_depth", "scanDepth"], "scan_depth"),
-    (Field::CaseSensitive, &["caseSensitive", "case_sensitive"], &["case_sensitive", "caseSensitive"], "case_sensitive"),
-    (Field::MatchWholeWords, &["matchWholeWords", "match_whole_words"], &["match_whole_words", "matchWholeWords"], "match_whole_words"),
-    (Field::UseGroupScoring, &["useGroupScoring", "use_group_scoring"], &["use_group_scoring", "useGroupScoring"], "use_group_scoring"),
+    (
+        Field::CaseSensitive,
+        &["caseSensitive", "case_sensitive"],
+        &["case_sensitive", "caseSensitive"],
+        "case_sensitive",
+    ),
+    (
+        Field::MatchWholeWords,
+        &["matchWholeWords", "match_whole_words"],
+        &["match_whole_words", "matchWholeWords"],
+        "match_whole_words",
+    ),
+    (
+        Field::UseGroupScoring,
+        &["useGroupScoring", "use_group_scoring"],
+        &["use_group_scoring", "useGroupScoring"],
+        "use_group_scoring",
+    ),
     (Field::AutomationId, &["automationId", "automation_id"], &["automation_id", "automationId"], "automation_id"),
     (Field::Role, &["role"], &["role"], "role"),
     (Field::Vectorized, &["vectorized"], &["vectorized"], "vectorized"),
@@ -483,7 +514,12 @@ const ST_FIELDS: &[(Field, &[&str], &[&str], &str)] = &[
         &["match_character_depth_prompt", "matchCharacterDepthPrompt"],
         "match_character_depth_prompt",
     ),
-    (Field::MatchScenario, &["matchScenario", "match_scenario"], &["match_scenario", "matchScenario"], "match_scenario"),
+    (
+        Field::MatchScenario,
+        &["matchScenario", "match_scenario"],
+        &["match_scenario", "matchScenario"],
+        "match_scenario",
+    ),
     (
         Field::MatchCreatorNotes,
         &["matchCreatorNotes", "match_creator_notes"],
@@ -492,12 +528,17 @@ const ST_FIELDS: &[(Field, &[&str], &[&str], &str)] = &[
     ),
     (Field::Triggers, &["triggers"], &["triggers"], "triggers"),
     (Field::IgnoreBudget, &["ignoreBudget", "ignore_budget"], &["ignore_budget", "ignoreBudget"], "ignore_budget"),
-    (Field::CharacterFilter, &["characterFilter", "character_filter"], &["character_filter", "characterFilter"], "character_filter"),
+    (
+        Field::CharacterFilter,
+        &["characterFilter", "character_filter"],
+        &["character_filter", "characterFilter"],
+        "character_filter",
+    ),
     (Field::AddMemo, &["addMemo", "add_memo"], &["add_memo", "addMemo"], "add_memo"),
 ];
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum Field {
+pub(crate) enum Field {
     Position,
     ExcludeRecursion,
     PreventRecursion,
@@ -627,7 +668,7 @@ impl LorebookEntry {
     }
 
     /// Cheap check: does this typed setting differ from SillyTavern's default?
-    fn non_default(&self, f: Field) -> bool {
+    pub(crate) fn non_default(&self, f: Field) -> bool {
         match f {
             Field::Position => self.position != Position::Before,
             Field::ExcludeRecursion => self.exclude_recursion,
@@ -666,7 +707,7 @@ impl LorebookEntry {
     }
 
     /// The typed setting as JSON, and whether it differs from SillyTavern's default.
-    fn get_field(&self, f: Field) -> (Value, bool) {
+    pub(crate) fn get_field(&self, f: Field) -> (Value, bool) {
         let oi = |o: Option<i64>| o.map(Value::from).unwrap_or(Value::Null);
         let ob = |o: Option<bool>| o.map(Value::from).unwrap_or(Value::Null);
         match f {
@@ -678,7 +719,9 @@ impl LorebookEntry {
             Field::Probability => (lenient::num_f64(self.probability), self.probability != 100.0),
             Field::UseProbability => (self.use_probability.into(), !self.use_probability),
             Field::Depth => (self.depth.into(), self.depth != 4),
-            Field::SelectiveLogic => (self.selective_logic.as_i64().into(), self.selective_logic != SelectiveLogic::AndAny),
+            Field::SelectiveLogic => {
+                (self.selective_logic.as_i64().into(), self.selective_logic != SelectiveLogic::AndAny)
+            }
             Field::OutletName => (self.outlet_name.clone().into(), !self.outlet_name.is_empty()),
             Field::Group => (self.group.clone().into(), !self.group.is_empty()),
             Field::GroupOverride => (self.group_override.into(), self.group_override),
@@ -719,12 +762,20 @@ impl LorebookEntry {
     /// book (used as uid when it has none). Unknown keys land in `extra`.
     pub fn from_value(v: &Value, index: usize, warnings: &mut Warnings) -> LorebookEntry {
         let Some(m) = v.as_object() else {
-            warnings.push("lorebook_entry_not_object", format!("lorebook entry {index} is not an object; kept as an empty entry with the raw value in extra.raw"));
+            warnings.push(
+                "lorebook_entry_not_object",
+                format!(
+                    "lorebook entry {index} is not an object; kept as an empty entry with the raw value in extra.raw"
+                ),
+            );
             let mut e = LorebookEntry { uid: index as i64, ..Default::default() };
             e.extra.insert("raw".into(), v.clone());
             return e;
         };
-        let wi = m.contains_key("key") || m.contains_key("uid") || m.contains_key("disable") || m.contains_key("keysecondary");
+        let wi = m.contains_key("key")
+            || m.contains_key("uid")
+            || m.contains_key("disable")
+            || m.contains_key("keysecondary");
         let dialect = if wi && !m.contains_key("keys") { Dialect::WorldInfo } else { Dialect::Spec };
         let mut e = LorebookEntry { uid: index as i64, ..Default::default() };
         if dialect == Dialect::Spec {
@@ -740,7 +791,10 @@ impl LorebookEntry {
                 "keys" | "key" | "keywords" => match lenient::string_list(val, false) {
                     Some((list, lossy)) => {
                         if lossy && !val.is_null() {
-                            warnings.push("lorebook_keys_coerced", format!("entry {index}: `{k}` was not a string array; coerced"));
+                            warnings.push(
+                                "lorebook_keys_coerced",
+                                format!("entry {index}: `{k}` was not a string array; coerced"),
+                            );
                         }
                         e.keys = list;
                         true
@@ -852,7 +906,9 @@ impl LorebookEntry {
                         } else {
                             warnings.push(
                                 "lorebook_setting_unreadable",
-                                format!("entry {index}: extensions.{name} has an unexpected type; kept as is, default used"),
+                                format!(
+                                    "entry {index}: extensions.{name} has an unexpected type; kept as is, default used"
+                                ),
                             );
                         }
                         break; // only the first alias found is lifted; others stay in the map
@@ -861,14 +917,6 @@ impl LorebookEntry {
             }
         }
         e
-    }
-
-    /// The uid a reader derives for this entry at position `index` without a `uid` key.
-    fn derived_uid(&self, index: usize) -> i64 {
-        match self.id {
-            Some(EntryId::Int(n)) => n,
-            _ => index as i64,
-        }
     }
 
     /// Writes the entry in the V2/V3 `character_book` dialect. A `uid` key is added only
@@ -880,51 +928,7 @@ impl LorebookEntry {
     /// Like [`Self::to_v3_value`], for the entry at `index` of a book (a `uid` key is added
     /// only when the uid differs from the numeric `id`, or from `index` without one).
     pub fn to_v3_value_at(&self, index: Option<usize>) -> Value {
-        let mut m = JsonMap::new();
-        m.insert("keys".into(), self.keys.clone().into());
-        m.insert("content".into(), self.content.clone().into());
-        let mut ext = self.extensions.clone();
-        for (f, _, _, out) in ST_FIELDS {
-            // A key still in `extensions` was kept on purpose (unreadable, or in conflict with a
-            // top-level value); it is written back as it was.
-            if self.non_default(*f) && !ext.contains_key(*out) {
-                ext.insert((*out).to_string(), self.get_field(*f).0);
-            }
-        }
-        m.insert("extensions".into(), Value::Object(ext));
-        m.insert("enabled".into(), self.enabled.into());
-        m.insert("insertion_order".into(), self.order.into());
-        if let Some(cs) = self.case_sensitive {
-            m.insert("case_sensitive".into(), cs.into());
-        }
-        if let Some(n) = &self.name {
-            m.insert("name".into(), n.clone().into());
-        }
-        if let Some(p) = self.priority {
-            m.insert("priority".into(), p.into());
-        }
-        if let Some(id) = &self.id {
-            m.insert("id".into(), id.to_value());
-        }
-        m.insert("comment".into(), self.comment.clone().into());
-        m.insert("selective".into(), self.selective.into());
-        m.insert("secondary_keys".into(), self.secondary_keys.clone().into());
-        m.insert("constant".into(), self.constant.into());
-        m.insert("position".into(), self.position.spec_str().into());
-        m.insert("use_regex".into(), self.use_regex.into());
-        if let Some(i) = index {
-            if self.uid != self.derived_uid(i) {
-                m.insert("uid".into(), self.uid.into());
-            }
-        } else if self.id != Some(EntryId::Int(self.uid)) {
-            m.insert("uid".into(), self.uid.into());
-        }
-        // Unknown keys; a known key lands here only when its value was unreadable, and then the
-        // original value is what we write back.
-        for (k, v) in &self.extra {
-            m.insert(k.clone(), v.clone());
-        }
-        Value::Object(m)
+        crate::card::ser::to_value(&crate::card::ser::EntryV3(self, index))
     }
 
     /// Writes the entry as a SillyTavern World Info entry, every field explicit.
@@ -1101,7 +1105,8 @@ impl Lorebook {
                 book.entries.reserve(items.len());
                 for (i, (k, it)) in items.into_iter().enumerate() {
                     let mut e = LorebookEntry::from_value(it, i, warnings);
-                    let has_uid = it.get("uid").and_then(lenient::int).is_some() || matches!(e.id, Some(EntryId::Int(_)));
+                    let has_uid =
+                        it.get("uid").and_then(lenient::int).is_some() || matches!(e.id, Some(EntryId::Int(_)));
                     if !has_uid {
                         if let Ok(n) = k.parse::<i64>() {
                             e.uid = n;
@@ -1136,7 +1141,10 @@ impl Lorebook {
         let mut next = self.entries.iter().map(|e| e.uid).max().unwrap_or(0).saturating_add(1);
         for i in dups {
             let e = &mut self.entries[i];
-            warnings.push("lorebook_duplicate_uid", format!("entry {i}: uid {} is used twice; renumbered to {next}", e.uid));
+            warnings.push(
+                "lorebook_duplicate_uid",
+                format!("entry {i}: uid {} is used twice; renumbered to {next}", e.uid),
+            );
             e.extensions.entry("original_uid".to_string()).or_insert(Value::from(e.uid));
             e.uid = next;
             if matches!(e.id, Some(EntryId::Int(_))) {
@@ -1148,31 +1156,7 @@ impl Lorebook {
 
     /// Writes the V2/V3 `character_book` object (standard field names).
     pub fn to_v3_value(&self) -> Value {
-        let mut m = JsonMap::new();
-        if let Some(n) = &self.name {
-            m.insert("name".into(), n.clone().into());
-        }
-        if let Some(d) = &self.description {
-            m.insert("description".into(), d.clone().into());
-        }
-        if let Some(n) = self.scan_depth {
-            m.insert("scan_depth".into(), n.into());
-        }
-        if let Some(n) = self.token_budget {
-            m.insert("token_budget".into(), n.into());
-        }
-        if let Some(b) = self.recursive_scanning {
-            m.insert("recursive_scanning".into(), b.into());
-        }
-        m.insert("extensions".into(), Value::Object(self.extensions.clone()));
-        m.insert(
-            "entries".into(),
-            Value::Array(self.entries.iter().enumerate().map(|(i, e)| e.to_v3_value_at(Some(i))).collect()),
-        );
-        for (k, v) in &self.extra {
-            m.insert(k.clone(), v.clone());
-        }
-        Value::Object(m)
+        crate::card::ser::to_value(&crate::card::ser::BookV3(self))
     }
 
     /// Writes a SillyTavern World Info file: `{"entries": {"<uid>": {...}}, ...}`.
@@ -1221,7 +1205,7 @@ fn check_count(n: usize, limits: &LorebookLimits) -> Result<(), Error> {
 
 impl Serialize for Lorebook {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_v3_value().serialize(s)
+        crate::card::ser::BookV3(self).serialize(s)
     }
 }
 
@@ -1235,7 +1219,7 @@ impl<'de> Deserialize<'de> for Lorebook {
 
 impl Serialize for LorebookEntry {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_v3_value().serialize(s)
+        crate::card::ser::EntryV3(self, None).serialize(s)
     }
 }
 
@@ -1313,7 +1297,12 @@ mod tests {
     #[test]
     fn duplicate_uids_are_renumbered() {
         let mut w = Warnings::default();
-        let b = Lorebook::from_value(&json!([{"id": 5, "keys": []}, {"id": 5, "keys": []}]), &LorebookLimits::default(), &mut w).unwrap();
+        let b = Lorebook::from_value(
+            &json!([{"id": 5, "keys": []}, {"id": 5, "keys": []}]),
+            &LorebookLimits::default(),
+            &mut w,
+        )
+        .unwrap();
         assert_eq!(b.entries[0].uid, 5);
         assert_eq!(b.entries[1].uid, 6);
         assert_eq!(b.entries[1].extensions["original_uid"], json!(5));

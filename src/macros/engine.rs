@@ -340,14 +340,12 @@ impl<'c> MacroEngine<'c> {
                 }
                 "input" => ctx.input.clone(),
                 "lastmessage" => ctx.chat.last().map(|x| x.mes.clone()).unwrap_or_default(),
-                "lastusermessage" => self
-                    .last_where(|x| x.is_user && !x.is_system)
-                    .map(|i| ctx.chat[i].mes.clone())
-                    .unwrap_or_default(),
-                "lastcharmessage" => self
-                    .last_where(|x| !x.is_user && !x.is_system)
-                    .map(|i| ctx.chat[i].mes.clone())
-                    .unwrap_or_default(),
+                "lastusermessage" => {
+                    self.last_where(|x| x.is_user && !x.is_system).map(|i| ctx.chat[i].mes.clone()).unwrap_or_default()
+                }
+                "lastcharmessage" => {
+                    self.last_where(|x| !x.is_user && !x.is_system).map(|i| ctx.chat[i].mes.clone()).unwrap_or_default()
+                }
                 "lastmessageid" => {
                     if ctx.chat.is_empty() {
                         String::new()
@@ -355,9 +353,7 @@ impl<'c> MacroEngine<'c> {
                         (ctx.chat.len() - 1).to_string()
                     }
                 }
-                "firstincludedmessageid" => {
-                    ctx.first_included_message_id.map(|x| x.to_string()).unwrap_or_default()
-                }
+                "firstincludedmessageid" => ctx.first_included_message_id.map(|x| x.to_string()).unwrap_or_default(),
                 "currentswipeid" => match ctx.chat.last() {
                     Some(msg) => (msg.swipe_id.unwrap_or(0) + 1).to_string(),
                     None => String::new(),
@@ -460,17 +456,23 @@ impl<'c> MacroEngine<'c> {
         let (global, op) = if let Some(op) = key.strip_suffix("globalvar") {
             (true, op)
         } else if let Some(op) = key.strip_suffix("globalvarkey") {
-            (true, match op {
-                "get" => "getkey",
-                "set" => "setkey",
-                _ => return None,
-            })
+            (
+                true,
+                match op {
+                    "get" => "getkey",
+                    "set" => "setkey",
+                    _ => return None,
+                },
+            )
         } else if let Some(op) = key.strip_suffix("varkey") {
-            (false, match op {
-                "get" => "getkey",
-                "set" => "setkey",
-                _ => return None,
-            })
+            (
+                false,
+                match op {
+                    "get" => "getkey",
+                    "set" => "setkey",
+                    _ => return None,
+                },
+            )
         } else if let Some(op) = key.strip_suffix("var") {
             (false, op)
         } else if key == "varexists" {
@@ -546,7 +548,8 @@ impl<'c> MacroEngine<'c> {
         if expr.is_empty() {
             return Some(map.get(var).map(value::to_js_string).unwrap_or_default());
         }
-        const OPS: [&str; 15] = ["??=", "||=", "+=", "-=", "==", "!=", ">=", "<=", "++", "--", "??", "||", "=", ">", "<"];
+        const OPS: [&str; 15] =
+            ["??=", "||=", "+=", "-=", "==", "!=", ">=", "<=", "++", "--", "??", "||", "=", ">", "<"];
         let op = OPS.iter().find(|o| expr.starts_with(**o))?;
         let operand = expr[op.len()..].trim();
         let cur = map.get(var).cloned();
@@ -741,7 +744,10 @@ mod tests {
 
     #[test]
     fn time_macros_use_the_injected_clock() {
-        assert_eq!(r("{{time}}|{{date}}|{{weekday}}|{{isotime}}|{{isodate}}"), "3:04 PM|October 5, 2024|Saturday|15:04|2024-10-05");
+        assert_eq!(
+            r("{{time}}|{{date}}|{{weekday}}|{{isotime}}|{{isodate}}"),
+            "3:04 PM|October 5, 2024|Saturday|15:04|2024-10-05"
+        );
         assert_eq!(r("{{time::UTC+2}}"), "5:04 PM");
         assert_eq!(r("{{datetimeformat::YYYY/MM}}"), "2024/10");
         let mut c = ctx();

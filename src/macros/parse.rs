@@ -193,7 +193,10 @@ impl<'s> Parser<'s> {
             name_end = i + 2;
             style = ArgStyle::Comment;
             args_start = name_end;
-        } else if i < b.len() && (b[i] == b'.' || b[i] == b'$') && b.get(i + 1).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_') {
+        } else if i < b.len()
+            && (b[i] == b'.' || b[i] == b'$')
+            && b.get(i + 1).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
+        {
             i += 1;
             // Variable names: letters, digits and '_' ('-' would swallow `--`).
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
@@ -351,9 +354,7 @@ fn structure_ifs(nodes: Vec<Node>) -> Vec<Node> {
                 stack.push(Frame { open: *m, then_branch: Vec::new(), else_branch: None });
             }
             Node::Macro(m)
-                if m.key == "else"
-                    && m.args.is_empty()
-                    && stack.last().is_some_and(|f| f.else_branch.is_none()) =>
+                if m.key == "else" && m.args.is_empty() && stack.last().is_some_and(|f| f.else_branch.is_none()) =>
             {
                 if let Some(f) = stack.last_mut() {
                     f.else_branch = Some((*m, Vec::new()));

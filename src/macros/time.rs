@@ -3,7 +3,17 @@
 //! offset, so renders are reproducible in tests.
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
@@ -16,10 +26,7 @@ pub fn system_now_ms() -> f64 {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as f64)
-            .unwrap_or(0.0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as f64).unwrap_or(0.0)
     }
 }
 
@@ -73,7 +80,8 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// Epoch milliseconds + offset → local broken-down time.
 pub fn to_civil(epoch_ms: f64, offset_min: i32) -> Civil {
-    let ms = if epoch_ms.is_finite() { epoch_ms.clamp(-8.64e15, 8.64e15) as i64 } else { 0 } + offset_min as i64 * 60_000;
+    let ms =
+        if epoch_ms.is_finite() { epoch_ms.clamp(-8.64e15, 8.64e15) as i64 } else { 0 } + offset_min as i64 * 60_000;
     let days = ms.div_euclid(86_400_000);
     let rem = ms.rem_euclid(86_400_000);
     let (year, month, day) = civil_from_days(days);

@@ -71,7 +71,11 @@ fn macro_context(req: &PromptRequest, ch: &CharacterInput) -> MacroContext {
         example_separator: Some(req.text.example_separator.clone()),
         chat: req.chat.clone(),
         input: req.input.clone(),
-        group_members: req.group.as_ref().map(|g| g.members.iter().map(|m| m.name.clone()).collect()).unwrap_or_default(),
+        group_members: req
+            .group
+            .as_ref()
+            .map(|g| g.members.iter().map(|m| m.name.clone()).collect())
+            .unwrap_or_default(),
         group_muted: req.group.as_ref().map(|g| g.muted.clone()).unwrap_or_default(),
         model: s.model.clone(),
         max_context: s.max_context as u64,
@@ -120,11 +124,8 @@ pub(crate) fn parse_example_block(block: &str, user: &str, char_name: &str) -> V
 
 /// Builds the prompt, compiling the request's lorebooks.
 pub fn build_prompt(req: &PromptRequest, counter: &mut dyn TokenCounter) -> Result<PromptOutput, Error> {
-    let compiled: Vec<CompiledLorebook> = req
-        .lorebooks
-        .iter()
-        .map(|l| CompiledLorebook::new(l.book.clone(), req.world_info.compile_options()))
-        .collect();
+    let compiled: Vec<CompiledLorebook> =
+        req.lorebooks.iter().map(|l| CompiledLorebook::new(l.book.clone(), req.world_info.compile_options())).collect();
     let refs: Vec<BookRef> = req
         .lorebooks
         .iter()
@@ -183,7 +184,8 @@ pub fn build_prompt_with_books(
         scenario: speaker.scenario.clone(),
         creator_notes: speaker.creator_notes.clone(),
     };
-    let character = ScanCharacter { name: speaker.name.clone(), avatar: speaker.avatar.clone(), tags: speaker.tags.clone() };
+    let character =
+        ScanCharacter { name: speaker.name.clone(), avatar: speaker.avatar.clone(), tags: speaker.tags.clone() };
     let wi_input = ScanInput {
         books,
         chat: wi_chat,
@@ -221,8 +223,7 @@ pub fn build_prompt_with_books(
         jb_rendered
     };
     let wrap_wi = |t: &str| if t.is_empty() { String::new() } else { s.wi_format.replace("{0}", t) };
-    let persona_text =
-        if req.persona.position == 0 { eng.render(&req.persona.description) } else { String::new() };
+    let persona_text = if req.persona.position == 0 { eng.render(&req.persona.description) } else { String::new() };
 
     // Author's note text (wrapped by WI AN top/bottom).
     let user_msgs = req.chat.iter().filter(|m| m.is_user && !m.is_system).count() as i64;
@@ -518,12 +519,8 @@ pub fn build_prompt_with_books(
         out.extend(msgs);
     };
     let ex_flat: Vec<Msg> = examples_kept.iter().flat_map(|&k| ex_msgs[k].iter().cloned()).collect();
-    let text_history: Vec<PromptMessage> = history_kept
-        .iter()
-        .chain(group_nudge.iter())
-        .chain(tail.iter())
-        .map(|m| m.m.clone())
-        .collect();
+    let text_history: Vec<PromptMessage> =
+        history_kept.iter().chain(group_nudge.iter()).chain(tail.iter()).map(|m| m.m.clone()).collect();
     let mut ex_flat = Some(ex_flat);
     for (k, (id, msgs)) in before_hist.into_iter().enumerate() {
         if examples_slot == Some((false, k)) {

@@ -199,7 +199,8 @@ mod tests {
 
     #[test]
     fn default_story_string() {
-        let f = ["Sys".to_string(), String::new(), "Desc".into(), "kind".into(), "Inn".into(), String::new(), "P".into()];
+        let f =
+            ["Sys".to_string(), String::new(), "Desc".into(), "kind".into(), "Inn".into(), String::new(), "P".into()];
         assert_eq!(story_string(&f, "Al"), "Sys\nDesc\nAl's personality: kind\nScenario: Inn\nP\n");
     }
 }

@@ -361,6 +361,115 @@ pub async fn bulk_import_is_atomic_with_progress<S: Store, F: Future<Output = S>
     assert_eq!(s.list_characters(&CharacterQuery::default()).await.unwrap().total, 20);
 }
 
+pub async fn cards_and_avatars_are_imported_together<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
+    let s = make().await;
+    let avatar = |owner: &str, id: &str| Asset {
+        id: id.into(),
+        mime: "image/png".into(),
+        role: "avatar".into(),
+        owner_id: Some(owner.into()),
+        ..Default::default()
+    };
+    let mut a = Character::from_card(card("WithAvatar", &[]));
+    a.id = "ca".into();
+    a.avatar_asset_id = Some("av-a".into());
+    let b = Character::from_card(card("Plain", &[]));
+    let out = s
+        .import_characters_with_assets(vec![a, b], vec![(avatar("ca", "av-a"), vec![1, 2, 3])], &mut go)
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 2);
+    assert_eq!(s.asset_bytes("av-a").await.unwrap(), Some(vec![1, 2, 3]));
+    let meta: Asset = s.get("av-a").await.unwrap().unwrap();
+    assert_eq!((meta.size, meta.rev, meta.owner_id.as_deref()), (3, 1, Some("ca")));
+
+    // Cancelled after the first card: neither the cards nor the avatar are kept.
+    let mut c = Character::from_card(card("Cancelled", &[]));
+    c.id = "cc".into();
+    c.avatar_asset_id = Some("av-c".into());
+    let d = Character::from_card(card("Cancelled too", &[]));
+    let err = s
+        .import_characters_with_assets(vec![c, d], vec![(avatar("cc", "av-c"), vec![9])], &mut |p| {
+            if p.done == 1 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Aborted);
+    assert!(s.get_raw::<Character>("cc").await.unwrap().is_none());
+    assert!(s.get_raw::<Asset>("av-c").await.unwrap().is_none(), "no image without its card");
+    assert_eq!(s.asset_bytes("av-c").await.unwrap(), None);
+
+    // An id collision (here: the avatar's) fails the whole import: no card without its image.
+    let mut e = Character::from_card(card("Collides", &[]));
+    e.id = "ce".into();
+    e.avatar_asset_id = Some("av-a".into());
+    let err = s
+        .import_characters_with_assets(vec![e], vec![(avatar("ce", "av-a"), vec![7])], &mut go)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidArgument, "{}", err.message());
+    assert!(s.get_raw::<Character>("ce").await.unwrap().is_none(), "no card without its image");
+    assert_eq!(s.asset_bytes("av-a").await.unwrap(), Some(vec![1, 2, 3]), "the existing avatar is untouched");
+    assert_eq!(s.list_characters(&CharacterQuery::default()).await.unwrap().total, 2);
+}
+
+pub async fn deleting_a_chat_tombstones_its_messages<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
+    let s = make().await;
+    let chat = s.create_chat(Chat::default()).await.unwrap();
+    let other = s.create_chat(Chat::default()).await.unwrap();
+    for i in 0..5 {
+        s.append_message(&chat.id, user(&format!("m{i}"))).await.unwrap();
+    }
+    s.append_message(&other.id, user("stays")).await.unwrap();
+    s.delete_message(&chat.id, 1).await.unwrap();
+    let before = s.all_messages(&chat.id).await.unwrap();
+    let gone = s.delete_chat(&chat.id).await.unwrap();
+    assert!(gone.deleted);
+    assert!(s.get::<Chat>(&chat.id).await.unwrap().is_none());
+    let all = s.all_messages(&chat.id).await.unwrap();
+    assert_eq!(all.len(), 5, "tombstones are kept for sync");
+    assert!(all.iter().all(|m| m.deleted));
+    // Every message that was live got a new revision; the one already deleted kept its own.
+    for (b, a) in before.iter().zip(&all) {
+        assert_eq!(a.rev, if b.deleted { b.rev } else { b.rev + 1 }, "seq {}", a.seq);
+    }
+    assert!(s.messages(&chat.id, None, 10).await.unwrap().is_empty());
+    assert_eq!(s.append_message(&chat.id, user("x")).await.unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(s.delete_chat(&chat.id).await.unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(s.messages(&other.id, None, 10).await.unwrap()[0].mes, "stays", "other chats are untouched");
+    // A backup carries the tombstones, so a restore elsewhere does not resurrect the chat.
+    let mut text = String::new();
+    s.export_backup(false, &mut |l| {
+        text.push_str(&l);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let t = make().await;
+    t.import_backup(&text, &mut go).await.unwrap();
+    assert!(t.get::<Chat>(&chat.id).await.unwrap().is_none());
+    assert!(t.messages(&chat.id, None, 10).await.unwrap().is_empty());
+}
+
+pub async fn append_never_overwrites_a_stored_message<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
+    let s = make().await;
+    let chat = s.create_chat(Chat::default()).await.unwrap();
+    s.append_message(&chat.id, user("zero")).await.unwrap();
+    // A message already sits where the next append would go (e.g. merged in from elsewhere
+    // while the chat's counter lagged): the append must fail as a whole, not overwrite it.
+    let mut squatter = Message::from_new(&chat.id, 1, user("already here")).unwrap();
+    squatter.id = "sq".into();
+    squatter.rev = 1;
+    s.import_items(vec![BackupItem::Record { store: schema::stores::MESSAGES.into(), record: to_value(&squatter).unwrap() }], &mut go)
+        .await
+        .unwrap();
+    let e = s.append_message(&chat.id, user("one")).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Storage, "{}", e.message());
+    let c: Chat = s.get(&chat.id).await.unwrap().unwrap();
+    assert_eq!((c.message_count, c.next_seq), (1, 1), "the failed append left the counters alone");
+    assert_eq!(s.messages(&chat.id, None, 10).await.unwrap().iter().map(|m| m.mes.as_str()).collect::<Vec<_>>(), ["zero", "already here"]);
+}
+
 pub async fn settings_round_trip<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
     let s = make().await;
     assert!(s.get_setting("ui").await.unwrap().is_none());
@@ -569,6 +678,8 @@ macro_rules! store_conformance_suite {
             append_and_page_messages, edit_and_delete_messages_and_swipes, bulk_import_is_atomic_with_progress,
             settings_round_trip, assets_keep_metadata_apart_from_bytes, event_log_is_append_only_and_capped,
             backup_export_and_import, chat_export_as_sillytavern_jsonl, changes_are_announced,
+            cards_and_avatars_are_imported_together, deleting_a_chat_tombstones_its_messages,
+            append_never_overwrites_a_stored_message,
         ]);
     };
     (wasm, $make:ident) => {
@@ -577,6 +688,8 @@ macro_rules! store_conformance_suite {
             append_and_page_messages, edit_and_delete_messages_and_swipes, bulk_import_is_atomic_with_progress,
             settings_round_trip, assets_keep_metadata_apart_from_bytes, event_log_is_append_only_and_capped,
             backup_export_and_import, chat_export_as_sillytavern_jsonl, changes_are_announced,
+            cards_and_avatars_are_imported_together, deleting_a_chat_tombstones_its_messages,
+            append_never_overwrites_a_stored_message,
         ]);
     };
     (@each native $block_on:ident, $make:ident, [$($name:ident),* $(,)?]) => {

@@ -299,6 +299,13 @@ impl Store for MemoryStore {
             let mut st = self.state.borrow_mut();
             let chat = live_chat(Self::get_chat(&st, chat_id)?, chat_id)?;
             let m = next_message(&self.env, &chat, msg)?;
+            if st.messages.contains_key(&(chat_id.to_string(), m.seq)) {
+                // IndexedDB's `add` fails with ConstraintError here; so do we.
+                return Err(Error::new(
+                    ErrorCode::Storage,
+                    format!("a message with seq {} already exists in chat {chat_id:?}; nothing was written", m.seq),
+                ));
+            }
             let chat = touch_chat(&self.env, chat_after_append(chat, &m));
             let cv = to_value(&chat)?;
             let old = st.tables.get(stores::CHATS).and_then(|t| t.get(chat_id)).map(size_of).unwrap_or(0);

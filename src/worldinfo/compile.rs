@@ -50,6 +50,10 @@ pub(crate) struct CRegex {
     pub re: regex_lite::Regex,
     /// Required literal: (pattern id, case-sensitive automaton?).
     pub prefilter: Option<(u32, bool)>,
+    /// The literal itself (lower-case when compared case-insensitively) and whether it is case-sensitive.
+    pub literal: Option<(String, bool)>,
+    /// A match cannot span scanned segments (see [`jsregex::Translated::local`]).
+    pub local: bool,
 }
 
 /// Decorators that change activation or placement (card-formats.md §3.4 and ST's own).
@@ -94,6 +98,8 @@ pub(crate) struct CEntry {
 pub struct CompiledLorebook {
     pub(crate) book: Lorebook,
     pub(crate) entries: Vec<CEntry>,
+    /// Entry indices sorted by `order` descending (ties: book order).
+    pub(crate) sorted: Vec<usize>,
     pub(crate) ac: [Option<AhoCorasick>; 2],
     pub(crate) pattern_count: [usize; 2],
     pub(crate) regexes: Vec<CRegex>,
@@ -192,8 +198,9 @@ pub(crate) fn compile_key(
     match parsed {
         KeyRegex::Ok(t) => match jsregex::compile(&t) {
             Ok(re) => {
-                let prefilter = t.literal.map(|(lit, ci)| (interner.pattern(lit, !ci), !ci));
-                regexes.push(CRegex { re, prefilter });
+                let prefilter = t.literal.as_ref().map(|(lit, ci)| (interner.pattern(lit.clone(), !ci), !ci));
+                let literal = t.literal.map(|(lit, ci)| (lit, !ci));
+                regexes.push(CRegex { re, prefilter, literal, local: t.local });
                 CKey::Regex { rx: (regexes.len() - 1) as u32, text: key.to_string() }
             }
             Err(e) => {
@@ -248,9 +255,12 @@ impl CompiledLorebook {
         let compile_micros = t0.elapsed().as_micros() as u64;
         #[cfg(target_arch = "wasm32")]
         let compile_micros = ((js_sys::Date::now() - t0) * 1000.0) as u64;
+        let mut sorted: Vec<usize> = (0..book.entries.len()).collect();
+        sorted.sort_by(|&a, &b| book.entries[b].order.cmp(&book.entries[a].order));
         CompiledLorebook {
             book,
             entries,
+            sorted,
             pattern_count: [b.interner.pats[0].len(), b.interner.pats[1].len()],
             ac,
             regexes: b.regexes,
@@ -297,9 +307,9 @@ impl CompiledLorebook {
                     true
                 }
                 "depth" => parse_i64(v).map(|n| decor.depth = Some(n.max(0))).is_some(),
-                "role" => Role::from_value(&serde_json::Value::String(v.to_string()))
-                    .map(|r| decor.role = Some(r))
-                    .is_some(),
+                "role" => {
+                    Role::from_value(&serde_json::Value::String(v.to_string())).map(|r| decor.role = Some(r)).is_some()
+                }
                 "position" => {
                     let p = match v {
                         "before_desc" => Some(Position::Before),

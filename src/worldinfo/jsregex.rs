@@ -43,6 +43,9 @@ pub struct Translated {
     /// A literal every match contains, and whether it is compared case-insensitively
     /// (then it is lower-case ASCII).
     pub literal: Option<(String, bool)>,
+    /// The pattern has no `^`/`$` and can match neither `\n` nor `\x01`, so a match can
+    /// never span two scanned segments: it may run on each segment separately.
+    pub local: bool,
 }
 
 /// Longest accepted pattern (characters).
@@ -93,7 +96,8 @@ pub fn parse_key(key: &str) -> KeyRegex {
     translate(&pat, flags)
 }
 
-const WS_RANGES: &str = "\\t\\n\\x{0B}\\x{0C}\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}";
+const WS_RANGES: &str =
+    "\\t\\n\\x{0B}\\x{0C}\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}";
 
 fn lit(c: char) -> String {
     if c.is_ascii_alphanumeric() {
@@ -132,6 +136,8 @@ struct Tx<'a> {
     runs: Vec<String>,
     cur: String,
     top_alt: bool,
+    /// Something can match '\n' or '\x01', or an anchor was used.
+    cross: bool,
     _p: std::marker::PhantomData<&'a ()>,
 }
 
@@ -168,6 +174,9 @@ impl Tx<'_> {
     }
 
     fn emit_literal(&mut self, ch: char, depth: usize) {
+        if ch == '\n' || ch == '\x01' {
+            self.cross = true;
+        }
         if self.icase && !ch.is_ascii() {
             let v = case_variants(ch);
             if v.len() > 1 {
@@ -195,10 +204,18 @@ impl Tx<'_> {
         let Some(e) = self.peek(0) else { return inv("\\ at end of pattern") };
         self.i += 1;
         Ok(match e {
-            'd' | 'D' | 'w' | 'W' => Err(format!("\\{e}")),
+            'd' | 'w' => Err(format!("\\{e}")),
+            'D' | 'W' => {
+                self.cross = true;
+                Err(format!("\\{e}"))
+            }
             'b' if in_class => Ok('\x08'),
-            's' => Err(if in_class { WS_RANGES.to_string() } else { format!("[{WS_RANGES}]") }),
+            's' => {
+                self.cross = true;
+                Err(if in_class { WS_RANGES.to_string() } else { format!("[{WS_RANGES}]") })
+            }
             'S' => {
+                self.cross = true;
                 if in_class {
                     return unsup("\\S inside a character class");
                 }
@@ -278,6 +295,7 @@ impl Tx<'_> {
         let negated = self.peek(0) == Some('^');
         if negated {
             self.i += 1;
+            self.cross = true;
         }
         if self.peek(0) == Some(']') {
             self.i += 1;
@@ -335,7 +353,10 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn push_char(&self, body: &mut String, c: char) {
+    fn push_char(&mut self, body: &mut String, c: char) {
+        if c == '\n' || c == '\x01' {
+            self.cross = true;
+        }
         let vs = if self.icase && !c.is_ascii() { case_variants(c) } else { vec![c] };
         for x in vs {
             if x.is_ascii_alphanumeric() {
@@ -346,7 +367,10 @@ impl Tx<'_> {
         }
     }
 
-    fn push_range(&self, body: &mut String, a: char, b: char) -> Result<(), KeyRegex> {
+    fn push_range(&mut self, body: &mut String, a: char, b: char) -> Result<(), KeyRegex> {
+        if (a..=b).contains(&'\n') || (a..=b).contains(&'\x01') {
+            self.cross = true;
+        }
         body.push_str(&format!("\\x{{{:X}}}-\\x{{{:X}}}", a as u32, b as u32));
         if self.icase && !(a.is_ascii() && b.is_ascii()) {
             let n = b as u32 - a as u32;
@@ -385,7 +409,9 @@ impl Tx<'_> {
                 let close = rest.find('}')?;
                 let inner = &rest[1..close];
                 let (lo, hi) = match inner.split_once(',') {
-                    Some((l, h)) => (l.parse::<u32>().ok()?, if h.is_empty() { None } else { Some(h.parse::<u32>().ok()?) }),
+                    Some((l, h)) => {
+                        (l.parse::<u32>().ok()?, if h.is_empty() { None } else { Some(h.parse::<u32>().ok()?) })
+                    }
                     None => {
                         let n = inner.parse::<u32>().ok()?;
                         (n, Some(n))
@@ -515,11 +541,13 @@ impl Tx<'_> {
                     prev = Prev::Nothing;
                 }
                 '.' => {
+                    self.cross = true;
                     self.end_run();
                     self.out.push_str(if self.dotall { "(?s:.)" } else { "[^\\n\\r\\x{2028}\\x{2029}]" });
                     prev = Prev::Atom;
                 }
                 '^' | '$' => {
+                    self.cross = true;
                     self.end_run();
                     self.out.push(ch);
                     prev = Prev::Nothing;
@@ -550,6 +578,7 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
         runs: Vec::new(),
         cur: String::new(),
         top_alt: false,
+        cross: flags.contains('y'),
         _p: std::marker::PhantomData,
     };
     if let Err(e) = tx.run() {
@@ -574,16 +603,12 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
             .max_by_key(|r| r.len())
             .map(|r| if tx.icase { (r.to_ascii_lowercase(), true) } else { (r, false) })
     };
-    KeyRegex::Ok(Translated { pattern, literal })
+    KeyRegex::Ok(Translated { pattern, literal, local: !tx.cross })
 }
 
 /// Compiles a translated pattern with limits (bounded memory; matching is linear).
 pub fn compile(t: &Translated) -> Result<regex_lite::Regex, String> {
-    regex_lite::RegexBuilder::new(&t.pattern)
-        .size_limit(1 << 20)
-        .nest_limit(64)
-        .build()
-        .map_err(|e| e.to_string())
+    regex_lite::RegexBuilder::new(&t.pattern).size_limit(1 << 20).nest_limit(64).build().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -661,6 +686,23 @@ mod tests {
         assert_eq!(ok("/ab w?orlds/").1, Some(("orlds".into(), false)));
         assert_eq!(ok("/(a|b) gate/").1, Some((" gate".into(), false)));
         assert_eq!(ok("/x\\d+/").1, None);
+    }
+
+    #[test]
+    fn segment_locality() {
+        let local = |k: &str| match parse_key(k) {
+            KeyRegex::Ok(t) => t.local,
+            other => panic!("{other:?}"),
+        };
+        assert!(local("/\\bdrag(on|ons)?\\b/i"));
+        assert!(local("/x\\d+[a-z]/"));
+        assert!(!local("/a.b/"));
+        assert!(!local("/a\\sb/"));
+        assert!(!local("/^a/m"));
+        assert!(!local("/a$/"));
+        assert!(!local("/[^a]/"));
+        assert!(!local("/\\n\\x01W/"));
+        assert!(!local("/[\\x00-\\x0f]/"));
     }
 
     #[test]

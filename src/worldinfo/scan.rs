@@ -92,6 +92,46 @@ struct Segs {
 }
 
 impl Segs {
+    /// A segment-local regex over the segments of `cfg` (with a literal precheck).
+    fn local_regex_match(&self, re: &regex_lite::Regex, lit: Option<&(String, bool)>, cfg: Cfg) -> Option<Src> {
+        let test = |raw: &str, low: &str| -> bool {
+            if let Some((l, cs)) = lit {
+                let h = if *cs { raw } else { low };
+                if !h.contains(l.as_str()) {
+                    return false;
+                }
+            }
+            re.is_match(raw)
+        };
+        let d = cfg.depth.min(self.msgs.len());
+        for i in 0..d {
+            if test(&self.msgs[i], &self.msgs_lower[i]) {
+                return Some(Src::Msg(i as u32));
+            }
+        }
+        for f in 0..6 {
+            if cfg.mask & (1 << f) != 0 && !self.fields[f].is_empty() && test(&self.fields[f], &self.fields_lower[f]) {
+                return Some(Src::Bits(1 << f));
+            }
+        }
+        if cfg.mask & BIT_INJ != 0 {
+            for (t, l) in self.inj.iter().zip(&self.inj_lower) {
+                if test(t, l) {
+                    return Some(Src::Bits(BIT_INJ));
+                }
+            }
+        }
+        if cfg.mask & BIT_BUF != 0 {
+            for (t, l) in self.buf.iter().zip(&self.buf_lower) {
+                if test(t, l) {
+                    return Some(Src::Bits(BIT_BUF));
+                }
+            }
+        }
+        // Zero-width-capable patterns (`/a*/`) still see one (empty) haystack.
+        (d == 0 && re.is_match("")).then_some(Src::Haystack)
+    }
+
     fn haystack(&self, cfg: Cfg) -> String {
         if cfg.depth == 0 {
             return String::new();
@@ -154,7 +194,13 @@ struct Item<'a> {
     ce: &'a CEntry,
     e: &'a LorebookEntry,
     world: &'a str,
-    key: String,
+}
+
+impl Item<'_> {
+    /// The timed-effect key `"<book>.<uid>"` (built only when needed).
+    fn key(&self) -> String {
+        format!("{}.{}", self.world, self.e.uid)
+    }
 }
 
 struct Cand {
@@ -240,8 +286,14 @@ impl<'a, 'b> Scanner<'a, 'b> {
                     self.plain_hit(bi, pf, cs, false, cfg)?;
                 }
                 let book = self.books[bi];
+                let r = &book.regexes[*rx as usize];
+                if r.local {
+                    // No match can span two segments: test only the segments that
+                    // contain the required literal, each on its own.
+                    return self.segs.local_regex_match(&r.re, r.literal.as_ref(), cfg);
+                }
                 let (h, _) = self.hay(cfg, false);
-                book.regexes[*rx as usize].re.is_match(h).then_some(Src::Haystack)
+                r.re.is_match(h).then_some(Src::Haystack)
             }
             CKey::Dynamic { raw } => {
                 let resolved = match self.dyn_keys.get(raw) {
@@ -362,8 +414,9 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
     let mut items: Vec<Item> = Vec::new();
     let mut by_source: [Vec<usize>; 4] = Default::default();
     for (bi, b) in books.iter().enumerate() {
-        for (ei, ce) in b.book.entries.iter().enumerate() {
-            let e = &b.book.book.entries[ei];
+        // Book order is pre-sorted, so the stable sorts below only merge runs.
+        for &ei in &b.book.sorted {
+            let (ce, e) = (&b.book.entries[ei], &b.book.book.entries[ei]);
             let slot = match b.source {
                 BookSource::Chat => 0,
                 BookSource::Persona => 1,
@@ -371,7 +424,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 BookSource::Character => 3,
             };
             by_source[slot].push(items.len());
-            items.push(Item { book: bi, ce, e, world: b.name, key: format!("{}.{}", b.name, e.uid) });
+            items.push(Item { book: bi, ce, e, world: b.name });
         }
     }
     let sort = |v: &mut Vec<usize>, items: &Vec<Item>| v.sort_by(|&a, &b| items[b].e.order.cmp(&items[a].e.order));
@@ -476,7 +529,9 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
 
     // 3. Timed effects.
     let mut state = input.state.clone();
-    let hashes: HashMap<u64, usize> = items.iter().enumerate().map(|(i, it)| (it.ce.hash, i)).collect();
+    let has_timed = !state.sticky.is_empty() || !state.cooldown.is_empty();
+    let hashes: HashMap<u64, usize> =
+        if has_timed { items.iter().enumerate().map(|(i, it)| (it.ce.hash, i)).collect() } else { HashMap::new() };
     let effect_of = |it: &Item, sticky: bool| -> i64 {
         if sticky {
             it.e.sticky.unwrap_or(0)
@@ -524,10 +579,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         }
     }
     let active = |map: &std::collections::BTreeMap<String, TimedRecord>| -> HashSet<String> {
-        map.iter()
-            .filter(|(_, r)| hashes.contains_key(&r.hash) && chat_len < r.end)
-            .map(|(k, _)| k.clone())
-            .collect()
+        map.iter().filter(|(_, r)| hashes.contains_key(&r.hash) && chat_len < r.end).map(|(k, _)| k.clone()).collect()
     };
     let sticky_active = active(&state.sticky);
     let cooldown_active = active(&state.cooldown);
@@ -540,8 +592,8 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
 
     let mut rng = Rng::new(input.seed);
     let mut activated: Vec<usize> = Vec::new();
-    let mut activated_set: HashSet<usize> = HashSet::new();
-    let mut failed_prob: HashSet<usize> = HashSet::new();
+    let mut activated_set: Vec<bool> = vec![false; items.len()];
+    let mut failed_prob: Vec<bool> = vec![false; items.len()];
     let mut contents: HashMap<usize, (String, usize, ActivationReason, usize, Pass, i64)> = HashMap::new();
     let mut all_text = String::new();
     let mut overflow = false;
@@ -554,6 +606,8 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         _ => "normal",
     };
     let char_file = input.character.file_name().to_string();
+    let needs_key =
+        !sticky_active.is_empty() || !cooldown_active.is_empty() || !external.is_empty() || !state.matched.is_empty();
     // Each pass activates an entry, or is a min-activations pass (the depth grows each time), the
     // recursion pass after one, a delay-level pass, or the last: a true upper bound.
     let max_passes_hard = items.len() + 2 * (msg_count_bound(chat_len) + 2) + levels.len() + 1;
@@ -570,7 +624,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         // 4. Candidates.
         let mut cands: Vec<Cand> = Vec::new();
         for &ii in &order {
-            if activated_set.contains(&ii) || failed_prob.contains(&ii) {
+            if activated_set[ii] || failed_prob[ii] {
                 continue;
             }
             let it = &items[ii];
@@ -595,11 +649,13 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                     }
                 }
             }
-            let sticky = sticky_active.contains(&it.key);
+            // Key lookups only when some state exists (the common case has none).
+            let key = if needs_key { it.key() } else { String::new() };
+            let sticky = needs_key && sticky_active.contains(&key);
             if e.delay.is_some_and(|d| d > 0 && chat_len < d) {
                 continue;
             }
-            if cooldown_active.contains(&it.key) && !sticky {
+            if needs_key && cooldown_active.contains(&key) && !sticky {
                 continue;
             }
             if e.delay_until_recursion > 0 && !sticky && (!is_rec || e.delay_until_recursion > level) {
@@ -618,7 +674,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             if d.is_greeting.is_some_and(|n| input.greeting_index.unwrap_or(0) != n) {
                 continue;
             }
-            let matched_before = state.matched.contains(&it.key);
+            let matched_before = needs_key && state.matched.contains(&key);
             if d.dont_after_match && matched_before {
                 continue;
             }
@@ -634,7 +690,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             }
             let reason = if d.activate {
                 simple("decorator")
-            } else if external.contains(it.key.as_str()) {
+            } else if needs_key && external.contains(key.as_str()) {
                 simple("external")
             } else if e.constant {
                 simple("constant")
@@ -680,15 +736,17 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 if d.exclude_keys.iter().any(|k| sc.key_matches(it.book, e, k, cfg).is_some()) {
                     continue;
                 }
-                if !d
-                    .additional_keys
-                    .iter()
-                    .all(|ks| ks.iter().any(|k| sc.key_matches(it.book, e, k, cfg).is_some()))
-                {
+                if !d.additional_keys.iter().all(|ks| ks.iter().any(|k| sc.key_matches(it.book, e, k, cfg).is_some())) {
                     continue;
                 }
                 let (source, message_index) = sc.src_reason(src);
-                ActivationReason { kind: "key".into(), key: Some(key), source, message_index, secondary_keys: sec_matched }
+                ActivationReason {
+                    kind: "key".into(),
+                    key: Some(key),
+                    source,
+                    message_index,
+                    secondary_keys: sec_matched,
+                }
             };
             cands.push(Cand { item: ii, sticky, reason });
         }
@@ -775,7 +833,8 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             if members.len() <= 1 {
                 continue;
             }
-            let mut prios: Vec<usize> = members.iter().copied().filter(|&ci| items[cands[ci].item].e.group_override).collect();
+            let mut prios: Vec<usize> =
+                members.iter().copied().filter(|&ci| items[cands[ci].item].e.group_override).collect();
             let winner = if !prios.is_empty() {
                 prios.sort_by(|&a, &b| items[cands[b].item].e.order.cmp(&items[cands[a].item].e.order));
                 prios[0]
@@ -819,13 +878,18 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             let it = &items[c.item];
             let e = it.e;
             if overflow && !e.ignore_budget {
-                result.dropped.push(DroppedEntry { world: it.world.into(), uid: e.uid, reason: "budget".into(), group: None });
+                result.dropped.push(DroppedEntry {
+                    world: it.world.into(),
+                    uid: e.uid,
+                    reason: "budget".into(),
+                    group: None,
+                });
                 continue;
             }
             if e.use_probability && e.probability < 100.0 && !c.sticky {
                 let roll = rng.next_f64() * 100.0;
                 if roll > e.probability {
-                    failed_prob.insert(c.item);
+                    failed_prob[c.item] = true;
                     result.dropped.push(DroppedEntry {
                         world: it.world.into(),
                         uid: e.uid,
@@ -842,22 +906,24 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             let tokens = counter.count(&pass_text[before..]);
             if !e.ignore_budget && prev_tokens + counter.count(&pass_text) >= budget {
                 overflow = true;
-                result.dropped.push(DroppedEntry { world: it.world.into(), uid: e.uid, reason: "budget".into(), group: None });
+                result.dropped.push(DroppedEntry {
+                    world: it.world.into(),
+                    uid: e.uid,
+                    reason: "budget".into(),
+                    group: None,
+                });
                 continue;
             }
             activated.push(c.item);
-            activated_set.insert(c.item);
+            activated_set[c.item] = true;
             new_now.push(c.item);
             contents.insert(c.item, (content, tokens, c.reason.clone(), passes, pass, level));
         }
         all_text.push_str(&pass_text);
 
         // 8. Next state.
-        let rec_texts: Vec<&str> = new_now
-            .iter()
-            .filter(|&&ii| !items[ii].e.prevent_recursion)
-            .map(|ii| contents[ii].0.as_str())
-            .collect();
+        let rec_texts: Vec<&str> =
+            new_now.iter().filter(|&&ii| !items[ii].e.prevent_recursion).map(|ii| contents[ii].0.as_str()).collect();
         let mut next = None;
         if settings.recursive && !overflow && !rec_texts.is_empty() {
             next = Some(Pass::Recursion);
@@ -922,7 +988,9 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 let (depth, role) = (it.ce.depth, role_num(it.ce.role));
                 match result.depth_entries.iter_mut().find(|d| d.depth == depth && d.role == role) {
                     Some(d) => d.entries.insert(0, content.to_string()),
-                    None => result.depth_entries.push(DepthInjection { depth, role, entries: vec![content.to_string()] }),
+                    None => {
+                        result.depth_entries.push(DepthInjection { depth, role, entries: vec![content.to_string()] })
+                    }
                 }
             }
             Position::ExamplesTop | Position::ExamplesBottom => result.example_entries.insert(
@@ -970,7 +1038,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         for &ii in &activated {
             let it = &items[ii];
             if let Some(s) = it.e.sticky.filter(|&s| s > 0) {
-                state.sticky.entry(it.key.clone()).or_insert(TimedRecord {
+                state.sticky.entry(it.key()).or_insert(TimedRecord {
                     hash: it.ce.hash,
                     start: chat_len,
                     end: chat_len + s,
@@ -978,7 +1046,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 });
             }
             if let Some(c) = it.e.cooldown.filter(|&c| c > 0) {
-                state.cooldown.entry(it.key.clone()).or_insert(TimedRecord {
+                state.cooldown.entry(it.key()).or_insert(TimedRecord {
                     hash: it.ce.hash,
                     start: chat_len,
                     end: chat_len + c,
@@ -986,7 +1054,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 });
             }
             if it.ce.decor.keep_after_match || it.ce.decor.dont_after_match {
-                state.matched.insert(it.key.clone());
+                state.matched.insert(it.key());
             }
         }
         result.state = state;

@@ -15,3 +15,72 @@ export async function useIt(e: unknown): Promise<string> {
   }
   return `${v} ${info.targetArch} ${codes.length}`;
 }
+
+// ---- TavernStore: a realistic library + chat session, typed end to end ----
+import { TavernStore } from "nextchat-tavern";
+import type {
+  Character, CharacterQuery, Chat, FieldError, ImportReport, Message, Page, Settings, SettingsPatch, StoreChange, StoreInfo,
+} from "nextchat-tavern";
+
+export async function librarySession(files: File[], signal: AbortSignal): Promise<string> {
+  await init();
+  const store: TavernStore = await TavernStore.open(); // optional name: default database
+  const mem = await TavernStore.open(null);              // null: in memory
+  const info: StoreInfo = store.info();
+  if (!info.persistent) console.warn(info.fallbackReason ?? "memory store");
+
+  // Library: import with progress and cancellation, then list a page.
+  const texts = await Promise.all(files.map((f) => f.text()));
+  const imported: Character[] = await store.importCards(texts, {
+    onProgress: ({ done, total }) => console.log(`${done}/${total}`),
+    signal,
+  });
+  await store.importCards([{ card: { spec: "chara_card_v2", data: { name: "A" } }, tags: ["x"], avatar: new Uint8Array(8), avatarMime: "image/png" }]);
+  const q: CharacterQuery = { query: "al", tag: "fantasy", sort: "recentlyUsed", offset: 0, limit: 20 };
+  const page: Page<Character> = await store.listCharacters(q);
+  const everyone = await store.listCharacters(); // the query is optional
+  const first: Character | undefined = page.items[0] ?? everyone.items[0] ?? imported[0];
+  if (!first) return "empty";
+  const same: Character | null = await store.getCharacter(first.id);
+  await store.updateCharacter(first.id, { favorite: true, tags: ["a"], lastUsedAt: null });
+  const avatar: Blob | null = first.avatarAssetId ? await store.getAssetBlob(first.avatarAssetId) : null;
+
+  // Chat: append, edit, page backwards, export.
+  const chat: Chat = await store.createChat({ characterId: first.id, title: "Hello" });
+  const m: Message = await store.appendMessage(chat.id, { name: "User", isUser: true, mes: "hi" });
+  await store.editMessage(chat.id, m.seq, { addSwipe: "hello" });
+  let older: Message[] = await store.getMessages({ chatId: chat.id, limit: 50 });
+  while (older.length > 0) older = await store.getMessages({ chatId: chat.id, before: older[0]!.seq, limit: 50 });
+  await store.deleteMessage(chat.id, m.seq);
+  const jsonl: string = await store.exportChatJsonl(chat.id);
+  const jsonlAs: string = await store.exportChatJsonl(chat.id, "Me");
+  await store.deleteChat(chat.id);
+  await store.deleteCharacter(first.id);
+  await store.restoreCharacter(first.id);
+
+  // Backup into another store.
+  const backup: Blob = await store.exportBackup();
+  const withKeys: Blob = await store.exportBackup({ includeSecrets: true });
+  const report: ImportReport = await mem.importBackup(backup, { onProgress: (p) => p.done });
+  await mem.importBackup(await withKeys.text());
+
+  // Settings: partial update, validation errors, subscriptions.
+  const patch: SettingsPatch = { generation: { temperature: 0.8, maxTokens: null }, theme: { mode: "dark" } };
+  const problems: FieldError[] = await store.validateSettings(patch);
+  const settings: Settings = problems.length === 0 ? await store.setSettings(patch) : await store.getSettings();
+  const temp: number | null | undefined = settings.generation.temperature;
+  const off: () => void = store.subscribeSettings((s: Settings) => console.log(s.theme.mode));
+  const offAll: () => void = store.subscribe((c: StoreChange) => console.log(c.store, c.op, c.ids, c.remote));
+  off();
+  offAll();
+  await store.setApiKey("openai", "sk-…");
+  await store.setApiKey("openai");
+  const keys: Record<string, boolean> = await store.apiKeyNames();
+  try {
+    await store.setSettings({ generation: { temperature: 9 } });
+  } catch (e) {
+    if (isTavernError(e) && e.code === "validation") console.log(e.message);
+  }
+  store.free();
+  return `${same?.name} ${avatar?.size} ${jsonl.length + jsonlAs.length} ${report.written} ${temp} ${Object.keys(keys)}`;
+}

@@ -1,5 +1,7 @@
 // The list of views, in navigation order. Each view: { path, title, render(ctx) -> Node }.
 import { home } from "./home.js";
+import { cards } from "./cards.js";
 import { library } from "./library.js";
+import { settings } from "./settings.js";
 
-export const views = [home, library];
+export const views = [home, cards, library, settings];

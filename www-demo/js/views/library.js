@@ -1,74 +1,116 @@
 import { h, mount } from "../dom.js";
+import { openStore, cardFileToInput } from "../tavern.js";
 
-// One store per page: IndexedDB "nextchat-tavern-demo" (memory fallback where IndexedDB is unavailable).
-let storePromise = null;
-function openStore(engine) {
-  storePromise ??= engine.TavernStore.open("nextchat-tavern-demo");
-  return storePromise;
-}
+// The character library (issue #6 §8): import card files (PNG, JSON, YAML, CharX, … through the
+// card codec) or create a character by hand; a grid with avatars, search, tag filter and sort;
+// delete with undo. Everything lives in IndexedDB, so a reload keeps it. Card text is untrusted:
+// it only ever reaches the page through textContent (dom.js `h`).
 
-const objectUrls = new Set();
-function revokeAll() {
-  for (const u of objectUrls) URL.revokeObjectURL(u);
-  objectUrls.clear();
-}
+// Object URLs of the avatars on screen; revoked when the grid is redrawn.
+let shownUrls = [];
+const revoke = (urls) => { for (const u of urls) URL.revokeObjectURL(u); };
 
-/** The character library: import JSON cards, grid with avatars, search, tag filter, delete with undo; settings. */
+const PAGE = 60;
+
 export const library = {
   path: "/library",
   title: "Library",
   render({ engine }) {
     const status = h("p", { id: "library-status", role: "status" }, "Opening the library…");
-    const grid = h("ul", { id: "library-grid", class: "grid" });
+    const grid = h("ul", { id: "library-grid", class: "grid", "aria-label": "Characters" });
     const search = h("input", { id: "library-search", type: "search", placeholder: "Search by name", "aria-label": "Search characters" });
     const tagSel = h("select", { id: "library-tag", "aria-label": "Filter by tag" }, h("option", { value: "" }, "All tags"));
     const sortSel = h("select", { id: "library-sort", "aria-label": "Sort" },
       h("option", { value: "name" }, "Name"), h("option", { value: "recentlyUsed" }, "Recently used"), h("option", { value: "created" }, "Newest"));
-    const file = h("input", { id: "library-import", type: "file", accept: ".json,application/json", multiple: true });
-    const undoBar = h("div", { id: "library-undo", class: "card", hidden: true });
-    const settingsErrors = h("ul", { id: "settings-errors", class: "error" });
-    const settingsForm = h("form", { id: "settings-form", class: "card" });
+    const file = h("input", {
+      id: "library-import", type: "file", multiple: true, class: "visually-hidden",
+      accept: ".png,.json,.yaml,.yml,.charx,.jpg,.jpeg,.byaf,application/json,image/png",
+    });
+    const cancel = h("button", { type: "button", id: "library-cancel", hidden: true }, "Cancel import");
+    const undoBar = h("div", { id: "library-undo", class: "undo-bar", role: "status", hidden: true });
+    const errorBox = h("p", { id: "library-error", class: "error", role: "alert", hidden: true });
+    const more = h("button", { type: "button", id: "library-more", hidden: true }, "Show more");
     let store = null;
+    let shown = PAGE;
+    let generation = 0; // drops stale refreshes (typing fast in the search box)
+
+    const newName = h("input", { id: "library-new-name", name: "name", required: true, placeholder: "Name", "aria-label": "Name" });
+    const newDesc = h("input", { id: "library-new-description", name: "description", placeholder: "Description", "aria-label": "Description" });
+    const newTags = h("input", { id: "library-new-tags", name: "tags", placeholder: "Tags, comma-separated", "aria-label": "Tags" });
+    const createForm = h("form", { id: "library-create", class: "inline-form", "aria-label": "New character" },
+      newName, newDesc, newTags, h("button", { type: "submit", class: "primary" }, "Create"));
+
+    function showError(text) {
+      errorBox.textContent = text;
+      errorBox.hidden = !text;
+    }
+
+    async function avatarOf(c, urls) {
+      if (c.avatarAssetId) {
+        const blob = await store.getAssetBlob(c.avatarAssetId).catch(() => null);
+        if (blob) {
+          const url = URL.createObjectURL(blob);
+          urls.push(url);
+          return h("img", { class: "avatar", src: url, alt: "" });
+        }
+      }
+      return h("div", { class: "avatar placeholder", "aria-hidden": "true" }, ([...c.name][0] ?? "?").toUpperCase());
+    }
+
+    async function refreshTags() {
+      const tags = new Map(); // lowercase → first spelling
+      const all = await store.listCharacters({ limit: 1000 });
+      for (const c of all.items) for (const t of c.tags) if (!tags.has(t.toLowerCase())) tags.set(t.toLowerCase(), t);
+      const current = tagSel.value;
+      const sorted = [...tags.values()].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
+      mount(tagSel, h("option", { value: "" }, "All tags"), sorted.map((t) => h("option", { value: t, selected: t === current }, t)));
+      if (current && !sorted.includes(current)) tagSel.value = "";
+    }
 
     async function refresh() {
       if (!store) return;
-      const page = await store.listCharacters({ query: search.value || undefined, tag: tagSel.value || undefined, sort: sortSel.value, limit: 100 });
-      revokeAll();
-      const tags = new Set();
-      const all = await store.listCharacters({ limit: 1000 });
-      for (const c of all.items) for (const t of c.tags) tags.add(t);
-      const current = tagSel.value;
-      mount(tagSel, h("option", { value: "" }, "All tags"), [...tags].sort().map((t) => h("option", { value: t, selected: t === current }, t)));
+      const mine = ++generation;
+      await refreshTags();
+      const page = await store.listCharacters({ query: search.value.trim() || undefined, tag: tagSel.value || undefined, sort: sortSel.value, limit: shown });
       const items = [];
+      const urls = [];
       for (const c of page.items) {
-        let img = h("div", { class: "avatar", "aria-hidden": "true" }, (c.name[0] ?? "?").toUpperCase());
-        if (c.avatarAssetId) {
-          const blob = await store.getAssetBlob(c.avatarAssetId);
-          if (blob) {
-            const url = URL.createObjectURL(blob);
-            objectUrls.add(url);
-            img = h("img", { class: "avatar", src: url, alt: "" });
-          }
-        }
-        items.push(h("li", { class: "card", dataset: { id: c.id } },
-          img,
-          h("h3", {}, c.name),
-          h("p", { class: "tags" }, c.tags.join(", ")),
-          h("button", { type: "button", class: "delete", onclick: () => remove(c) }, "Delete"),
+        const tagList = c.tags.length
+          ? h("ul", { class: "tags", "aria-label": "Tags" }, c.tags.map((t) => h("li", {}, t)))
+          : h("p", { class: "tags muted" }, "no tags");
+        const desc = c.card?.data?.description ?? "";
+        items.push(h("li", { class: "card character", dataset: { id: c.id } },
+          await avatarOf(c, urls),
+          h("h3", { class: "name" }, c.name),
+          h("p", { class: "desc" }, desc.length > 140 ? `${desc.slice(0, 140)}…` : desc),
+          tagList,
+          h("button", { type: "button", class: "delete", "aria-label": `Delete ${c.name}`, onclick: () => remove(c) }, "Delete"),
         ));
       }
-      mount(grid, items);
+      if (mine !== generation) return revoke(urls); // a newer refresh draws the grid
+      revoke(shownUrls);
+      shownUrls = urls;
+      mount(grid, items.length ? items : h("li", { class: "empty" },
+        search.value || tagSel.value ? "No character matches." : "No characters yet: import a card or create one."));
+      more.hidden = page.total <= page.items.length;
       const info = store.info();
-      status.textContent = `${page.total} character${page.total === 1 ? "" : "s"}` +
-        (info.persistent ? " (saved in this browser)" : ` (not saved: ${info.fallbackReason ?? "memory store"})`);
+      const filtered = search.value.trim() || tagSel.value;
+      status.textContent = `${page.total} character${page.total === 1 ? "" : "s"}${filtered ? " match" + (page.total === 1 ? "es" : "") : ""}` +
+        (info.persistent ? " · saved in this browser" : ` · not saved: ${info.fallbackReason ?? "memory store"}`);
     }
 
     async function remove(c) {
-      await store.deleteCharacter(c.id);
-      mount(undoBar, h("span", {}, `Deleted ${c.name}. `),
+      showError("");
+      try {
+        await store.deleteCharacter(c.id);
+      } catch (e) {
+        showError(`Could not delete ${c.name}: ${e.code ?? "error"}: ${e.message}`);
+        return;
+      }
+      mount(undoBar, h("span", {}, `Deleted ${c.name}.`),
         h("button", { type: "button", id: "library-undo-button", onclick: async () => {
-          await store.restoreCharacter(c.id);
           undoBar.hidden = true;
+          await store.restoreCharacter(c.id).catch((e) => showError(`Undo failed: ${e.message}`));
           await refresh();
         } }, "Undo"));
       undoBar.hidden = false;
@@ -76,59 +118,76 @@ export const library = {
     }
 
     file.addEventListener("change", async () => {
-      const texts = await Promise.all([...file.files].map((f) => f.text()));
-      try {
-        await store.importCards(texts, { onProgress: (p) => { status.textContent = `Importing ${p.done} of ${p.total}…`; } });
-      } catch (e) {
-        status.textContent = `Import failed: ${e.message}`;
-        return;
-      }
+      const files = [...file.files];
       file.value = "";
-      await refresh();
-    });
-    for (const el of [search, tagSel, sortSel]) el.addEventListener(el === search ? "input" : "change", () => refresh());
-
-    async function renderSettings() {
-      const s = await store.getSettings();
-      const field = (label, id, value, type = "text") =>
-        h("label", {}, label, h("input", { id, name: id, type, value: String(value ?? ""), step: type === "number" ? "any" : null }));
-      mount(settingsForm,
-        h("h2", {}, "Settings"),
-        field("SillyTavern URL", "connection.url", s.connection.url),
-        field("OpenAI-compatible base URL", "backend.baseUrl", s.backend.baseUrl),
-        field("Temperature (0–2)", "generation.temperature", s.generation.temperature ?? "", "number"),
-        field("Accent colour (#rrggbb)", "theme.accent", s.theme.accent),
-        h("button", { type: "submit" }, "Save"),
-        settingsErrors);
-    }
-    settingsForm.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const val = (id) => settingsForm.querySelector(`[name="${id}"]`).value;
-      const temp = val("generation.temperature");
-      const patch = {
-        connection: { url: val("connection.url") },
-        backend: { baseUrl: val("backend.baseUrl") },
-        generation: { temperature: temp === "" ? null : Number(temp) },
-        theme: { accent: val("theme.accent") },
-      };
-      const errors = await store.validateSettings(patch);
-      mount(settingsErrors, errors.map((e) => h("li", {}, `${e.path}: ${e.message}`)));
-      if (errors.length === 0) {
-        await store.setSettings(patch);
-        mount(settingsErrors, h("li", { class: "ok" }, "Saved."));
+      if (!files.length || !store) return;
+      showError("");
+      const ac = new AbortController();
+      cancel.hidden = false;
+      cancel.onclick = () => ac.abort();
+      try {
+        const inputs = [];
+        const failed = [];
+        for (const [i, f] of files.entries()) {
+          status.textContent = `Reading ${f.name} (${i + 1} of ${files.length})…`;
+          try {
+            inputs.push(await cardFileToInput(engine, f));
+          } catch (e) {
+            failed.push(`${f.name}: ${e.code ?? "error"}: ${e.message}`);
+          }
+          if (ac.signal.aborted) throw Object.assign(new Error("the import was cancelled"), { code: "aborted" });
+        }
+        const out = inputs.length
+          ? await store.importCards(inputs, { signal: ac.signal, onProgress: (p) => { status.textContent = `Saving ${p.done} of ${p.total}…`; } })
+          : [];
+        if (failed.length) showError(`Not imported: ${failed.join("; ")}`);
+        await refresh();
+        if (out.length) status.textContent = `Imported ${out.map((c) => c.name).join(", ")}. ${status.textContent}`;
+      } catch (e) {
+        showError(e.code === "aborted" ? "Import cancelled: nothing was saved." : `Import failed: ${e.code ?? "error"}: ${e.message}`);
+        await refresh();
+      } finally {
+        cancel.hidden = true;
       }
     });
+
+    createForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      showError("");
+      const tags = newTags.value.split(",").map((t) => t.trim()).filter(Boolean);
+      try {
+        const c = await store.createCharacter({
+          card: { spec: "chara_card_v2", spec_version: "2.0", data: { name: newName.value, description: newDesc.value, tags } },
+        });
+        createForm.reset();
+        await refresh();
+        status.textContent = `Created ${c.name}. ${status.textContent}`;
+      } catch (e) {
+        showError(`Could not create the character: ${e.message}`);
+      }
+    });
+
+    let timer = null;
+    search.addEventListener("input", () => { clearTimeout(timer); shown = PAGE; timer = setTimeout(refresh, 120); });
+    for (const el of [tagSel, sortSel]) el.addEventListener("change", () => { shown = PAGE; refresh(); });
+    more.addEventListener("click", () => { shown += PAGE; refresh(); });
 
     openStore(engine).then(async (s) => {
       store = s;
-      s.subscribe((change) => { if (change.remote) refresh(); });
+      // Other tabs' changes (and imports of backups) show up without a reload.
+      s.subscribe((change) => {
+        if (!grid.isConnected) return;
+        if (change.remote || change.op === "import") refresh();
+      });
       await refresh();
-      await renderSettings();
-    }, (e) => { status.textContent = `The library could not be opened: ${e.message}`; });
+    }, (e) => { status.textContent = `The library could not be opened: ${e.code ?? "error"}: ${e.message}`; });
 
-    return h("section", { class: "stack", "aria-labelledby": "library-title" },
+    return h("section", { class: "stack view-library", "aria-labelledby": "library-title" },
       h("h1", { id: "library-title" }, "Character library"),
-      h("div", { class: "toolbar" }, h("label", {}, "Import cards (JSON) ", file), search, tagSel, sortSel),
-      status, undoBar, grid, settingsForm);
+      h("div", { class: "toolbar" },
+        h("label", { class: "button primary", for: "library-import" }, "Import cards…"), file, cancel,
+        search, tagSel, sortSel),
+      createForm,
+      status, errorBox, undoBar, grid, more);
   },
 };

@@ -1,0 +1,98 @@
+// Storage benchmark (issue #6 §7) in headless Chromium, driven by playwright-core: ours
+// (TavernStore from the built pkg/, IndexedDB one record per message) against NextChat's way
+// (the whole chat store JSON-serialised and written as ONE value with the real idb-keyval
+// `set`, as NextChat's zustand persist storage does), side by side in one page and one run.
+//   node benches/store.bench.mjs          (after `make pkg`; scripts/bench.sh runs it)
+//   node benches/store.bench.mjs --serve  (only serve the page, to investigate by hand)
+// Prints `BENCH <name> ours_ms=<x> peer_ms=<y> ratio=<peer/ours>`.
+import { createServer } from "node:http";
+import { createReadStream, statSync } from "node:fs";
+import { extname, join, normalize, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { launch } from "../tests/e2e/browser.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const MIME = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json" };
+// "/" → benches/store-page/, "/pkg/" → pkg/, "/idb-keyval.js" → the npm package's ESM build.
+const mounts = [
+  ["/pkg/", join(root, "pkg")],
+  ["/idb-keyval.js", join(root, "node_modules/idb-keyval/dist/index.js")],
+  ["/", join(root, "benches/store-page")],
+];
+function locate(urlPath) {
+  const path = decodeURIComponent(urlPath.split("?")[0]);
+  for (const [prefix, target] of mounts) {
+    if (!path.startsWith(prefix)) continue;
+    if (!prefix.endsWith("/")) return path === prefix ? target : null;
+    const rel = normalize(path.slice(prefix.length)).replace(/^([/\\])+/, "");
+    const file = join(target, rel === "" || rel === "." ? "index.html" : rel);
+    if (file !== target && !file.startsWith(target + sep)) return null;
+    try { return statSync(file).isFile() ? file : null; } catch { return null; }
+  }
+  return null;
+}
+const server = createServer((req, res) => {
+  const file = locate(req.url);
+  if (!file) return res.writeHead(404).end();
+  res.writeHead(200, {
+    "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache",
+    // Cross-origin isolation: performance.now() at 5 µs instead of 100 µs resolution.
+    "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp",
+  });
+  createReadStream(file).pipe(res);
+});
+await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+const base = `http://127.0.0.1:${server.address().port}/`;
+
+if (process.argv.includes("--serve")) {
+  // Keep the bench page up for poking at it by hand (benches/store-page/probe.js has probes).
+  console.log(`storage bench page: ${base}`);
+  await new Promise(() => {});
+}
+
+const fmt = (ms) => (ms >= 1 ? ms.toFixed(3) : ms.toPrecision(3));
+function line(name, ours, peer, note = "") {
+  console.log(`BENCH ${name} ours_ms=${fmt(ours)} peer_ms=${fmt(peer)} ratio=${(peer / ours).toFixed(2)}${note ? `  # ${note}` : ""}`);
+}
+
+const browser = await launch();
+try {
+  const page = await browser.context.newPage();
+  page.on("pageerror", (e) => console.error("pageerror:", e.message));
+  await page.goto(base);
+  await page.waitForFunction(() => window.benchReady);
+  await page.evaluate(() => window.benchReady);
+
+  // 1. Append one message to a chat of 100, 1,000, 10,000 messages. Interleaved twice
+  //    (ours, peer, ours, peer) and the better median of each kept, like benches/harness.mjs.
+  const appendOurs = {};
+  for (const n of [100, 1000, 10000]) {
+    const setup = await page.evaluate((n) => bench.setupAppend(n), n);
+    const o1 = await page.evaluate(() => bench.timeAppend("ours"));
+    const p1 = await page.evaluate(() => bench.timeAppend("peer"));
+    const o2 = await page.evaluate(() => bench.timeAppend("ours"));
+    const p2 = await page.evaluate(() => bench.timeAppend("peer"));
+    appendOurs[n] = Math.min(o1, o2);
+    line(`store_append_message_chat_${n}`, Math.min(o1, o2), Math.min(p1, p2), `NextChat store ${(setup.ncBytes / 1e6).toFixed(2)} MB JSON, 5 sessions`);
+    if (n === 10000) {
+      // 2. The last 50 messages of the 10,000-message chat (peer: read + parse the blob, slice).
+      const o = await page.evaluate(() => bench.timeLast50("ours"));
+      const p = await page.evaluate(() => bench.timeLast50("peer"));
+      if (o.got !== 50 || p.got !== 50) throw new Error(`last-50 returned ${o.got}/${p.got}`);
+      line("store_last_50_messages_of_10000", o.ms, p.ms, "goal: ours < 10 ms");
+    }
+  }
+  const flat = appendOurs[10000] / appendOurs[100];
+  console.log(`BENCH-NOTE append ours 10000/100 = ${flat.toFixed(2)} (flat = ~1)`);
+
+  // 3. First page (50, by name) of a 10,000-character library (peer: one blob, parse + sort).
+  const lib = await page.evaluate(() => bench.setupLibrary(10000));
+  if (lib.total !== 10000) throw new Error(`library has ${lib.total} characters`);
+  const o = await page.evaluate(() => bench.timeListFirstPage("ours"));
+  const p = await page.evaluate(() => bench.timeListFirstPage("peer"));
+  if (o.first !== p.first || o.count !== 50) throw new Error(`first pages differ: ${o.first} vs ${p.first}`);
+  line("store_list_first_page_of_10000_characters", o.ms, p.ms, `goal: ours < 300 ms; importCards(10,000) took ${lib.importMs.toFixed(0)} ms`);
+} finally {
+  await browser.close();
+  server.close();
+}

@@ -1,0 +1,476 @@
+//! The chat bridge: keeps a local chat and a SillyTavern chat file in step without ever losing a
+//! message on either side.
+//!
+//! SillyTavern messages have no ids, so a message is recognised by its *fingerprint*: who sent
+//! it (`is_user`, `name`) and when it was first sent (`send_date`), numbered when several share
+//! those. Editing a message or adding swipes keeps its fingerprint.
+//!
+//! [`merge`] unions two versions of a chat: every message of either side appears once, in the
+//! remote order with local-only messages placed after the message that preceded them locally;
+//! a message present on both sides with different texts keeps every text as a swipe; the local
+//! selection becomes current only when the server does not know that text yet (a new edit or
+//! swipe), else the server's selection stays. [`StClient::sync_chat`] saves the local version and, when
+//! SillyTavern's integrity check says the file changed elsewhere, reloads it, merges, and saves
+//! the merge under the server's integrity id — it never forces unless the caller asks.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{json, Value};
+
+use super::http::Transport;
+use super::st::StClient;
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::env::iso8601;
+use crate::store::jsonl::parse_chat_jsonl;
+use crate::store::schema::NewMessage;
+
+/// How many times [`StClient::sync_chat`] reloads and merges after integrity conflicts before
+/// giving up (another client keeps writing).
+pub const MAX_MERGE_ROUNDS: usize = 3;
+
+fn base_key(m: &NewMessage) -> String {
+    match m.send_date {
+        Some(d) => format!("{}|{}|{d}", m.is_user as u8, m.name),
+        None => format!("{}|{}|text:{}", m.is_user as u8, m.name, m.swipes.first().unwrap_or(&m.mes)),
+    }
+}
+
+/// Fingerprints of a chat's messages, in order (duplicates of a base key get `#n`).
+pub fn fingerprints(messages: &[NewMessage]) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    messages
+        .iter()
+        .map(|m| {
+            let k = base_key(m);
+            let n = seen.entry(k.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 { k } else { format!("{k}#{n}") }
+        })
+        .collect()
+}
+
+/// The texts of a message: its swipes, or just `mes`.
+fn texts(m: &NewMessage) -> Vec<String> {
+    if m.swipes.is_empty() { vec![m.mes.clone()] } else { m.swipes.clone() }
+}
+
+/// Combines two versions of one message: every text of both survives as a swipe; `preferred`'s
+/// current text stays current.
+fn union_message(preferred: &NewMessage, other: &NewMessage) -> NewMessage {
+    let mut all = texts(preferred);
+    let mut info = if preferred.swipes.is_empty() { vec![Value::Null] } else { preferred.swipe_info.clone() };
+    info.resize(all.len(), Value::Null);
+    let other_info = if other.swipes.is_empty() { vec![Value::Null] } else { other.swipe_info.clone() };
+    for (i, t) in texts(other).into_iter().enumerate() {
+        if !all.contains(&t) {
+            all.push(t);
+            info.push(other_info.get(i).cloned().unwrap_or(Value::Null));
+        }
+    }
+    let mut out = preferred.clone();
+    if all.len() > 1 {
+        out.swipe_id = all.iter().position(|t| *t == preferred.mes).unwrap_or(0);
+        out.swipes = all;
+        out.swipe_info = info;
+    }
+    for (k, v) in &other.fields {
+        out.fields.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    if let (Some(Value::Object(mine)), Some(Value::Object(theirs))) = (out.extra.as_mut(), other.extra.as_ref()) {
+        for (k, v) in theirs {
+            mine.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Both,
+    Remote,
+    Local,
+}
+
+/// The result of merging a local and a remote version of a chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    /// The merged chat, in order.
+    pub messages: Vec<NewMessage>,
+    /// True when the merge differs from the local version (the caller updates its store).
+    pub local_changed: bool,
+    /// True when the merge differs from the remote version (it must be saved).
+    pub remote_changed: bool,
+}
+
+/// Unions two versions of a chat (see the module docs). Lossless: every text of every message
+/// of both inputs is in the output.
+pub fn merge(local: &[NewMessage], remote: &[NewMessage]) -> Merged {
+    let lf = fingerprints(local);
+    let rf = fingerprints(remote);
+    let local_by_fp: HashMap<&str, usize> = lf.iter().enumerate().map(|(i, f)| (f.as_str(), i)).collect();
+    let remote_set: HashSet<&str> = rf.iter().map(String::as_str).collect();
+
+    // Start from the remote order, each common message unioned (local selection wins).
+    // The flag marks messages that exist on the remote side only.
+    let mut out: Vec<(String, NewMessage, Origin)> = remote
+        .iter()
+        .zip(&rf)
+        .map(|(r, f)| match local_by_fp.get(f.as_str()) {
+            // The local selection wins only when it is news to the server.
+            Some(&i) if texts(r).contains(&local[i].mes) => (f.clone(), union_message(r, &local[i]), Origin::Both),
+            Some(&i) => (f.clone(), union_message(&local[i], r), Origin::Both),
+            None => (f.clone(), r.clone(), Origin::Remote),
+        })
+        .collect();
+    // Insert local-only messages after the message that preceded them locally, and after the
+    // remote-only messages sent before them there.
+    let mut last_anchor: Option<String> = None;
+    for (m, f) in local.iter().zip(&lf) {
+        if remote_set.contains(f.as_str()) {
+            last_anchor = Some(f.clone());
+            continue;
+        }
+        let mut p = match &last_anchor {
+            Some(a) => out.iter().position(|(fp, _, _)| fp == a).map_or(out.len(), |p| p + 1),
+            None => 0,
+        };
+        while p < out.len() {
+            let skip = match out[p].2 {
+                Origin::Local => true,
+                Origin::Remote => match (out[p].1.send_date, m.send_date) {
+                    (Some(theirs), Some(mine)) => theirs <= mine,
+                    _ => true,
+                },
+                Origin::Both => false,
+            };
+            if !skip {
+                break;
+            }
+            p += 1;
+        }
+        out.insert(p, (f.clone(), m.clone(), Origin::Local));
+        last_anchor = Some(f.clone());
+    }
+    let messages: Vec<NewMessage> = out.into_iter().map(|(_, m, _)| m).collect();
+    let local_changed = messages.as_slice() != local;
+    let remote_changed = messages.as_slice() != remote;
+    Merged { messages, local_changed, remote_changed }
+}
+
+/// Finds the SillyTavern character that a local card corresponds to: the same avatar file name
+/// first (`avatar_hint`, e.g. remembered from an earlier import), else the same name with the
+/// same description (SillyTavern may have renamed the file: `Alice1.png`). Returns its avatar.
+pub fn match_character(card: &Value, avatar_hint: Option<&str>, st_characters: &[Value]) -> Option<String> {
+    let avatar_of = |c: &Value| c.get("avatar").and_then(Value::as_str).map(str::to_string);
+    if let Some(hint) = avatar_hint {
+        if let Some(c) = st_characters.iter().find(|c| avatar_of(c).as_deref() == Some(hint)) {
+            return avatar_of(c);
+        }
+    }
+    let field = |c: &Value, k: &str| -> String {
+        c.get("data").and_then(|d| d.get(k)).or_else(|| c.get(k)).and_then(Value::as_str).unwrap_or("").trim().to_string()
+    };
+    let (name, desc) = (field(card, "name"), field(card, "description"));
+    if name.is_empty() {
+        return None;
+    }
+    st_characters.iter().find(|c| field(c, "name") == name && field(c, "description") == desc).and_then(avatar_of)
+}
+
+/// A local chat's link to a SillyTavern chat file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatLink {
+    /// The character's avatar file name (`Alice.png`); empty for group chats.
+    pub avatar: String,
+    /// The chat file name without `.jsonl` (solo) or the group chat id.
+    pub file: String,
+    /// True for a group chat.
+    #[serde(default)]
+    pub is_group: bool,
+    /// The integrity id of the file as we last saved or loaded it.
+    pub integrity: String,
+    /// The header's `chat_metadata` as last seen (kept and written back).
+    #[serde(default)]
+    pub chat_metadata: Value,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncOutcome {
+    /// The chat as it now is on the server (and should be locally).
+    pub messages: Vec<NewMessage>,
+    /// True when the local copy must be replaced by `messages`.
+    pub local_changed: bool,
+    /// Integrity conflicts met (each resolved by a merge).
+    pub conflicts: usize,
+    /// The link with the integrity id now on the server.
+    pub link: ChatLink,
+}
+
+/// SillyTavern chat lines (header first) for a message list.
+pub fn to_lines(link: &ChatLink, messages: &[NewMessage]) -> Vec<Value> {
+    let mut meta = if link.chat_metadata.is_object() { link.chat_metadata.clone() } else { json!({}) };
+    meta["integrity"] = json!(link.integrity);
+    let mut lines = vec![json!({"chat_metadata": meta, "user_name": "unused", "character_name": "unused"})];
+    for m in messages {
+        let mut o = serde_json::Map::new();
+        o.insert("name".into(), json!(m.name));
+        o.insert("is_user".into(), json!(m.is_user));
+        o.insert("is_system".into(), json!(m.is_system));
+        if let Some(d) = m.send_date {
+            o.insert("send_date".into(), json!(iso8601(d)));
+        }
+        o.insert("mes".into(), json!(m.mes));
+        if !m.swipes.is_empty() {
+            o.insert("swipes".into(), json!(m.swipes));
+            o.insert("swipe_id".into(), json!(m.swipe_id));
+            o.insert("swipe_info".into(), json!(m.swipe_info));
+        }
+        o.insert("extra".into(), m.extra.clone().filter(Value::is_object).unwrap_or_else(|| json!({})));
+        for (k, v) in &m.fields {
+            o.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        lines.push(Value::Object(o));
+    }
+    lines
+}
+
+/// Splits SillyTavern chat lines into the header and messages.
+pub fn from_lines(lines: &[Value]) -> (Value, Vec<NewMessage>) {
+    let text = lines.iter().map(Value::to_string).collect::<Vec<_>>().join("\n");
+    parse_chat_jsonl(&text)
+}
+
+impl<T: Transport> StClient<T> {
+    async fn load_lines(&self, link: &ChatLink) -> Result<Vec<Value>> {
+        if link.is_group { self.group_chat(&link.file).await } else { self.chat(&link.avatar, &link.file).await }
+    }
+
+    async fn save_lines(&self, link: &ChatLink, lines: &[Value], force: bool) -> Result<()> {
+        if link.is_group {
+            self.save_group_chat(&link.file, lines, force).await
+        } else {
+            self.save_chat(&link.avatar, &link.file, lines, force).await
+        }
+    }
+
+    /// Brings the linked SillyTavern chat and `local` together: loads the server copy, merges
+    /// (nothing lost on either side), and saves the merge when it adds anything, under the
+    /// server's integrity id. SillyTavern's integrity id names a chat, not a version — two
+    /// writers of the same chat share it — so the load-merge-save is what protects concurrent
+    /// writers; a `400 integrity` (the file was replaced by another chat meanwhile) triggers a
+    /// reload and merge, at most [`MAX_MERGE_ROUNDS`] times. With `force` the local version
+    /// overwrites the server's without loading it (only when the user asked for it).
+    pub async fn sync_chat(&self, link: &ChatLink, local: &[NewMessage], force: bool) -> Result<SyncOutcome> {
+        let mut link = link.clone();
+        if force {
+            self.save_lines(&link, &to_lines(&link, local), true).await?;
+            return Ok(SyncOutcome { messages: local.to_vec(), local_changed: false, conflicts: 0, link });
+        }
+        let mut messages = local.to_vec();
+        let mut conflicts = 0;
+        loop {
+            let (header, remote) = from_lines(&self.load_lines(&link).await?);
+            if let Some(meta) = header.get("chat_metadata").filter(|m| m.is_object()) {
+                if let Some(id) = meta.get("integrity").and_then(Value::as_str) {
+                    link.integrity = id.to_string();
+                }
+                link.chat_metadata = meta.clone();
+            }
+            let merged = merge(&messages, &remote);
+            messages = merged.messages;
+            if !merged.remote_changed {
+                let local_changed = messages.as_slice() != local;
+                return Ok(SyncOutcome { messages, local_changed, conflicts, link });
+            }
+            match self.save_lines(&link, &to_lines(&link, &messages), false).await {
+                Ok(()) => {
+                    let local_changed = messages.as_slice() != local;
+                    return Ok(SyncOutcome { messages, local_changed, conflicts, link });
+                }
+                Err(e) if e.code() == ErrorCode::IntegrityConflict && conflicts < MAX_MERGE_ROUNDS => conflicts += 1,
+                Err(e) if e.code() == ErrorCode::IntegrityConflict => {
+                    return Err(Error::new(
+                        ErrorCode::IntegrityConflict,
+                        format!("the chat kept being replaced on the server ({conflicts} merges); nothing was lost, try again"),
+                    ))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(name: &str, user: bool, date: i64, mes: &str) -> NewMessage {
+        NewMessage { name: name.into(), is_user: user, mes: mes.into(), send_date: Some(date), ..Default::default() }
+    }
+
+    fn all_texts(ms: &[NewMessage]) -> Vec<String> {
+        ms.iter().flat_map(texts).collect()
+    }
+
+    #[test]
+    fn identical_chats_merge_to_themselves() {
+        let a = vec![msg("U", true, 1, "hi"), msg("Alice", false, 2, "hello")];
+        let m = merge(&a, &a);
+        assert_eq!(m.messages, a);
+        assert!(!m.local_changed && !m.remote_changed);
+    }
+
+    #[test]
+    fn both_sides_appended_keeps_every_message_in_a_sensible_order() {
+        let base = vec![msg("U", true, 1, "hi"), msg("Alice", false, 2, "hello")];
+        let mut local = base.clone();
+        local.push(msg("U", true, 10, "local question"));
+        local.push(msg("Alice", false, 11, "local answer"));
+        let mut remote = base.clone();
+        remote.push(msg("U", true, 5, "remote question"));
+        let m = merge(&local, &remote);
+        let order: Vec<&str> = m.messages.iter().map(|x| x.mes.as_str()).collect();
+        assert_eq!(order, ["hi", "hello", "remote question", "local question", "local answer"]);
+        assert!(m.local_changed && m.remote_changed);
+    }
+
+    #[test]
+    fn concurrent_edits_of_one_message_keep_both_texts_as_swipes() {
+        let local = vec![msg("Alice", false, 2, "local edit")];
+        let remote = vec![msg("Alice", false, 2, "remote edit")];
+        let m = merge(&local, &remote);
+        assert_eq!(m.messages.len(), 1);
+        let x = &m.messages[0];
+        assert_eq!(x.swipes, ["local edit", "remote edit"]);
+        assert_eq!((x.swipe_id, x.mes.as_str()), (0, "local edit"), "the local selection stays current");
+        assert_eq!(x.swipe_info.len(), 2);
+    }
+
+    #[test]
+    fn swipes_added_on_either_side_are_unioned() {
+        let mut local = msg("Alice", false, 2, "b");
+        local.swipes = vec!["a".into(), "b".into()];
+        local.swipe_id = 1;
+        local.swipe_info = vec![Value::Null, Value::Null];
+        let mut remote = msg("Alice", false, 2, "a");
+        remote.swipes = vec!["a".into(), "c".into()];
+        remote.swipe_info = vec![json!({"x":1}), json!({"y":2})];
+        let m = merge(&[local], &[remote]);
+        assert_eq!(m.messages[0].swipes, ["a", "b", "c"]);
+        assert_eq!(m.messages[0].mes, "b");
+        assert_eq!(m.messages[0].swipe_id, 1);
+        assert_eq!(m.messages[0].swipe_info[2], json!({"y":2}));
+    }
+
+    #[test]
+    fn a_stale_local_selection_does_not_undo_a_remote_edit() {
+        let mut remote = msg("Alice", false, 2, "edited elsewhere");
+        remote.swipes = vec!["edited elsewhere".into(), "original".into()];
+        remote.swipe_info = vec![Value::Null, Value::Null];
+        let local = msg("Alice", false, 2, "original");
+        let m = merge(&[local], &[remote.clone()]);
+        assert_eq!(m.messages[0].mes, "edited elsewhere");
+        assert!(!m.remote_changed);
+    }
+
+    #[test]
+    fn same_sender_same_time_messages_are_told_apart() {
+        let local = vec![msg("U", true, 1, "one"), msg("U", true, 1, "two")];
+        let remote = vec![msg("U", true, 1, "one")];
+        let m = merge(&local, &remote);
+        assert_eq!(m.messages.len(), 2);
+        assert_eq!(all_texts(&m.messages), ["one", "two"]);
+    }
+
+    #[test]
+    fn merge_is_lossless_for_many_random_histories() {
+        // A small deterministic generator: both sides start from a common prefix, then each
+        // appends, edits and swipes independently.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _case in 0..300 {
+            let base: Vec<NewMessage> =
+                (0..rnd(5)).map(|i| msg(if i % 2 == 0 { "U" } else { "A" }, i % 2 == 0, i as i64, &format!("b{i}"))).collect();
+            let mut sides = [base.clone(), base.clone()];
+            for (s, side) in sides.iter_mut().enumerate() {
+                for k in 0..rnd(4) {
+                    match rnd(3) {
+                        0 => side.push(msg(if rnd(2) == 0 { "U" } else { "A" }, rnd(2) == 0, 100 + rnd(20) as i64, &format!("s{s}-{k}"))),
+                        1 if !side.is_empty() => {
+                            let i = rnd(side.len() as u64) as usize;
+                            let m = &mut side[i];
+                            m.mes = format!("edit{s}-{k}");
+                            let (id, text) = (m.swipe_id, m.mes.clone());
+                            if let Some(sw) = m.swipes.get_mut(id) {
+                                *sw = text;
+                            }
+                        }
+                        _ if !side.is_empty() => {
+                            let i = rnd(side.len() as u64) as usize;
+                            let m = &mut side[i];
+                            if m.swipes.is_empty() {
+                                m.swipes.push(m.mes.clone());
+                                m.swipe_info.push(Value::Null);
+                            }
+                            m.swipes.push(format!("swipe{s}-{k}"));
+                            m.swipe_info.push(Value::Null);
+                            m.swipe_id = m.swipes.len() - 1;
+                            m.mes = m.swipes[m.swipe_id].clone();
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let m = merge(&sides[0], &sides[1]);
+            let merged: HashSet<String> = all_texts(&m.messages).into_iter().collect();
+            for side in &sides {
+                for t in all_texts(side) {
+                    assert!(merged.contains(&t), "lost {t:?}");
+                }
+                assert!(m.messages.len() >= side.len());
+            }
+            for x in &m.messages {
+                if !x.swipes.is_empty() {
+                    assert_eq!(x.swipes[x.swipe_id], x.mes, "mes == swipes[swipe_id]");
+                    assert_eq!(x.swipes.len(), x.swipe_info.len());
+                }
+            }
+            // Merging the result with either side again changes nothing more on the server side.
+            assert!(!merge(&m.messages, &m.messages).remote_changed);
+        }
+    }
+
+    #[test]
+    fn matches_characters_by_avatar_then_by_content() {
+        let st = vec![
+            json!({"avatar": "Alice.png", "name": "Alice", "data": {"name": "Alice", "description": "old"}}),
+            json!({"avatar": "Alice1.png", "name": "Alice", "data": {"name": "Alice", "description": "A knight."}}),
+        ];
+        let card = json!({"spec": "chara_card_v3", "data": {"name": "Alice", "description": "A knight."}});
+        assert_eq!(match_character(&card, Some("Alice.png"), &st).as_deref(), Some("Alice.png"));
+        assert_eq!(match_character(&card, None, &st).as_deref(), Some("Alice1.png"));
+        assert_eq!(match_character(&card, Some("Gone.png"), &st).as_deref(), Some("Alice1.png"));
+        assert_eq!(match_character(&json!({"data": {"name": "Bob"}}), None, &st), None);
+    }
+
+    #[test]
+    fn lines_round_trip() {
+        let link = ChatLink { avatar: "A.png".into(), file: "A - 1".into(), is_group: false, integrity: "i-1".into(), chat_metadata: json!({"note_prompt": "x"}) };
+        let mut m = msg("Alice", false, 1_795_737_600_000, "hello");
+        m.extra = Some(json!({"api": "custom"}));
+        m.fields.insert("original_avatar".into(), json!("A.png"));
+        let lines = to_lines(&link, &[m.clone()]);
+        assert_eq!(lines[0]["chat_metadata"]["integrity"], "i-1");
+        assert_eq!(lines[0]["chat_metadata"]["note_prompt"], "x");
+        let (header, back) = from_lines(&lines);
+        assert_eq!(header["chat_metadata"]["integrity"], "i-1");
+        assert_eq!(back, vec![m]);
+    }
+}

@@ -1,0 +1,95 @@
+//! Native timing of a 20,000-entry scan (`cargo test --release --test engine_perf -- --ignored --nocapture`).
+
+use nextchat_tavern::lorebook::{Lorebook, LorebookEntry};
+use nextchat_tavern::macros::rng::Rng;
+use nextchat_tavern::macros::ChatMessage;
+use nextchat_tavern::prompt::Estimator;
+use nextchat_tavern::worldinfo::{
+    scan, BookRef, BookSource, CompiledLorebook, GlobalScanData, ScanCharacter, ScanInput, TimedState,
+    WorldInfoSettings,
+};
+
+#[test]
+#[ignore = "timing, run by hand in release mode"]
+fn scan_20000_entries_timing() {
+    let mut r = Rng::new(9);
+    let syl =
+        ["ka", "lo", "mi", "ru", "sen", "tor", "vel", "an", "dra", "quil", "ost", "fen", "gar", "hul", "ir", "zeb"];
+    let mut word = |r: &mut Rng| (0..2 + r.below(3)).map(|_| syl[r.below(16) as usize]).collect::<String>();
+    let vocab: Vec<String> = (0..40000).map(|_| word(&mut r)).collect();
+    let filler: Vec<&str> =
+        "the a of and to in is was he she it that for on with as his her at by from they we said".split(' ').collect();
+    let mut entries = Vec::new();
+    for uid in 0..20000 {
+        let keys = (0..3)
+            .map(|_| {
+                let w = &vocab[r.below(40000) as usize];
+                if r.next_f64() < 0.05 {
+                    format!("/\\b{w}(s|es)?\\b/i")
+                } else {
+                    w.clone()
+                }
+            })
+            .collect();
+        let content = (0..14)
+            .map(|_| {
+                if r.next_f64() < 0.15 {
+                    vocab[r.below(40000) as usize].clone()
+                } else {
+                    filler[r.below(filler.len() as u64) as usize].to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        entries.push(LorebookEntry { uid, keys, content, order: r.below(200) as i64, ..Default::default() });
+    }
+    let settings = WorldInfoSettings { depth: 20, ..Default::default() };
+    let t = std::time::Instant::now();
+    let book = CompiledLorebook::new(Lorebook { entries, ..Default::default() }, settings.compile_options());
+    eprintln!("compile {:?} {:?}", t.elapsed(), book.stats());
+    let chat: Vec<ChatMessage> = (0..20)
+        .map(|i| ChatMessage {
+            name: "Wren".into(),
+            is_user: i % 2 == 0,
+            mes: (0..45)
+                .map(|_| {
+                    if r.next_f64() < 0.04 {
+                        vocab[r.below(40000) as usize].clone()
+                    } else {
+                        filler[r.below(filler.len() as u64) as usize].to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            ..Default::default()
+        })
+        .collect();
+    let g = GlobalScanData::default();
+    let c = ScanCharacter::default();
+    let st = TimedState::default();
+    let input = ScanInput {
+        books: vec![BookRef { name: "b", source: BookSource::Global, book: &book }],
+        chat: &chat,
+        settings: &settings,
+        max_context: 8192,
+        global: &g,
+        trigger: "normal",
+        character: &c,
+        macros: None,
+        state: &st,
+        seed: 1,
+        dry_run: false,
+        external_activations: &[],
+        injections: &[],
+        greeting_index: None,
+    };
+    let t = std::time::Instant::now();
+    let n = 20;
+    let mut res = None;
+    for _ in 0..n {
+        res = Some(scan(&input, &mut Estimator));
+    }
+    let r = res.unwrap();
+    eprintln!("scan {:?} per pass; activated {} passes {}", t.elapsed() / n, r.activated.len(), r.scan_passes);
+    assert!(!r.activated.is_empty());
+}
