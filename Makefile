@@ -4,10 +4,10 @@
 
 PORT ?= 8080
 
-.PHONY: help pkg demo test test-native test-browser test-node test-e2e test-nextjs bench clean
+.PHONY: help pkg demo test test-native test-browser test-node test-e2e test-nextjs test-st bench clean
 
 help:
-	@echo "make demo   build the package and serve the demo on http://127.0.0.1:$(PORT)/"
+	@echo "make demo   build the package, start a local SillyTavern + demo model, serve the demo on http://127.0.0.1:$(PORT)/"
 	@echo "make test   every test CI runs (native, browser, node, demo e2e, Next.js)"
 	@echo "make pkg    build the npm package into pkg/"
 	@echo "make bench  run the benchmarks (BENCH lines)"
@@ -15,8 +15,8 @@ help:
 pkg:
 	scripts/build-pkg.sh
 
-demo: pkg
-	node scripts/serve.mjs --port $(PORT)
+demo:
+	PORT=$(PORT) scripts/demo.sh
 
 test:
 	scripts/test-all.sh
@@ -36,6 +36,11 @@ test-e2e: pkg
 
 test-nextjs: pkg
 	scripts/test-nextjs.sh
+
+test-st: pkg
+	scripts/setup.sh browser
+	scripts/sillytavern.sh install
+	node --test tests/st/
 
 bench: pkg
 	scripts/bench.sh

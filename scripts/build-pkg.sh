@@ -14,7 +14,7 @@ cargo build --lib --release --target wasm32-unknown-unknown
 rm -rf "$out.tmp" && mkdir -p "$out.tmp"
 wasm-bindgen --target web --out-dir "$out.tmp" "$raw"
 # Safe default feature flags in case the target_features section is ever missing (see toolchain notes).
-node_modules/.bin/wasm-opt -O3 \
+node_modules/.bin/wasm-opt -Oz \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-mutable-globals --enable-multivalue \
   "$out.tmp/${crate}_bg.wasm" -o "$out.tmp/${crate}_bg.wasm"

@@ -242,7 +242,7 @@ fn limits_are_enforced_with_typed_errors() {
 #[test]
 fn other_containers_are_typed_errors() {
     let webp = b"RIFF\x10\0\0\0WEBPVP8 ";
-    assert_eq!(import_card(webp, &ImportOptions::default()).unwrap_err().code(), ErrorCode::UnsupportedFormat);
+    assert_eq!(import_card(webp, &ImportOptions::default()).unwrap_err().code(), ErrorCode::NotACard);
     assert_eq!(
         import_card(&[111, 0, 1, 2], &ImportOptions::default()).unwrap_err().code(),
         ErrorCode::UnsupportedFormat
@@ -468,4 +468,41 @@ fn unreadable_and_conflicting_values_round_trip() {
     assert_eq!(j["data"]["character_book"]["entries"][0]["comment"], json!([1, 2]));
     assert_eq!(j["data"]["character_book"]["entries"][0]["excludeRecursion"], json!(true));
     assert_eq!(j["spec"], "chara_card_v3");
+}
+
+/// A legacy TavernAI WebP card: EXIF `UserComment` (ASCII header) holding a decimal byte list.
+#[test]
+fn webp_exif_user_comment_card() {
+    let json = serde_json::to_vec(&json!({"name": "Webby", "description": "d", "first_mes": "hi 🌙"})).unwrap();
+    let list = json.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
+    let mut comment = b"ASCII\0\0\0".to_vec();
+    comment.extend_from_slice(list.as_bytes());
+    // TIFF (little-endian): IFD0 with one entry, UserComment (0x9286, type 7) pointing at offset 26.
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend_from_slice(&0x9286u16.to_le_bytes());
+    tiff.extend_from_slice(&7u16.to_le_bytes());
+    tiff.extend_from_slice(&(comment.len() as u32).to_le_bytes());
+    tiff.extend_from_slice(&26u32.to_le_bytes());
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(&comment);
+    let mut body = b"WEBP".to_vec();
+    body.extend_from_slice(b"VP8X");
+    body.extend_from_slice(&10u32.to_le_bytes());
+    body.extend_from_slice(&[0; 10]);
+    body.extend_from_slice(b"EXIF");
+    body.extend_from_slice(&(tiff.len() as u32).to_le_bytes());
+    body.extend_from_slice(&tiff);
+    if tiff.len() % 2 == 1 {
+        body.push(0);
+    }
+    let mut webp = b"RIFF".to_vec();
+    webp.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    webp.extend_from_slice(&body);
+    let r = import_card(&webp, &ImportOptions::default()).unwrap();
+    assert_eq!(r.format.as_str(), "webp");
+    assert_eq!(r.source_spec.as_str(), "chara_card_v1");
+    assert_eq!(r.card.name, "Webby");
+    assert_eq!(r.card.first_mes, "hi 🌙");
 }

@@ -142,8 +142,8 @@ export interface CardAssetFile {
 }
 
 export interface ImportedCard {
-  /** Container: `"png" | "json" | "yaml" | "charx" | "charx_jpeg" | "byaf"`. */
-  format: "png" | "json" | "yaml" | "charx" | "charx_jpeg" | "byaf";
+  /** Container: `"png" | "json" | "yaml" | "charx" | "charx_jpeg" | "byaf" | "webp"`. */
+  format: "png" | "json" | "yaml" | "charx" | "charx_jpeg" | "byaf" | "webp";
   /** Flavour: `"chara_card_v1" | "chara_card_v2" | "chara_card_v3" | "pygmalion" | "oobabooga" | "agnai" | "byaf" | "backyard_legacy"`. */
   sourceSpec: "chara_card_v1" | "chara_card_v2" | "chara_card_v3" | "pygmalion" | "oobabooga" | "agnai" | "byaf" | "backyard_legacy";
   /** The card as a V3 object in the standard field names. */
@@ -177,7 +177,7 @@ export interface ExportLorebookOptions {
   format: "sillytavern" | "v3";
 }
 
-/** Reads a character card from file bytes (PNG, JSON, YAML, CharX, JPEG+CharX, BYAF), detected by content. Throws `TavernError` (`not_a_card`, `truncated`, `bad_json`, `too_large`, `unsupported_format`). */
+/** Reads a character card from file bytes (PNG, JSON, YAML, CharX, JPEG+CharX, BYAF, legacy WebP), detected by content. Throws `TavernError` (`not_a_card`, `truncated`, `bad_json`, `too_large`, `unsupported_format`). */
 export function importCard(bytes: Uint8Array, options?: ImportCardOptions): ImportedCard;
 /** Like `importCard`, but yields to the event loop between phases and reports progress; honours `signal`. */
 export function importCardAsync(bytes: Uint8Array, options?: ImportCardAsyncOptions): Promise<ImportedCard>;
@@ -222,8 +222,7 @@ fn imported_to_js(r: ImportedCard) -> Result<JsValue, JsValue> {
     let o = Object::new();
     set(&o, "format", &JsValue::from_str(r.format.as_str()));
     set(&o, "sourceSpec", &JsValue::from_str(r.source_spec.as_str()));
-    let text =
-        serde_json::to_string(&r.card).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+    let text = serde_json::to_string(&r.card).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
     set(&o, "card", &parse_json_text(&text)?);
     let assets = Array::new();
     for f in &r.assets {
@@ -361,8 +360,7 @@ pub fn import_lorebook(input: JsValue, options: JsValue) -> Result<JsValue, JsVa
     };
     let r = lorebook::import_lorebook(&bytes, &limits)?;
     let o = Object::new();
-    let text =
-        serde_json::to_string(&r.lorebook).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+    let text = serde_json::to_string(&r.lorebook).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
     set(&o, "lorebook", &parse_json_text(&text)?);
     set(&o, "sourceFormat", &JsValue::from_str(r.source_format.as_str()));
     set(&o, "warnings", &warnings_to_js(&r.warnings)?);

@@ -17,6 +17,7 @@ use crate::client::st::StClient;
 use crate::error::Error;
 use crate::net::fetch::FetchTransport;
 use crate::net::generate::BrowserRunner;
+use super::store::{log_event_to, Backend as StoreBackend, TavernStore};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_GENERATE: &'static str = r#"
@@ -88,6 +89,7 @@ struct Opts {
 /// Generation with streaming, abort, idle timeout, retries and fallback between backends.
 #[wasm_bindgen]
 pub struct Generator {
+    log: Rc<RefCell<Option<StoreBackend>>>,
     st: Option<Rc<StClient<FetchTransport>>>,
     host: Option<Function>,
     backends: Rc<Vec<Backend>>,
@@ -109,6 +111,7 @@ impl Generator {
         }
         let n = o.backends.len();
         Ok(Generator {
+            log: Rc::default(),
             st,
             host,
             backends: Rc::new(o.backends),
@@ -127,6 +130,13 @@ impl Generator {
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(unchecked_param_type = "GeneratorOptions")] options: JsValue) -> Result<Generator, JsValue> {
         Generator::build(None, options)
+    }
+
+    /// Records every generation's usage and latency (backend, times, length, fallbacks,
+    /// outcome) in `store`'s event log as `generation` events.
+    #[wasm_bindgen(js_name = logTo)]
+    pub fn log_to(&self, store: &TavernStore) {
+        *self.log.borrow_mut() = Some(store.backend());
     }
 
     /// Generates a reply. Streams text through `onToken`; resolves with the whole text (partial
@@ -153,6 +163,7 @@ impl Generator {
         let backends = Rc::clone(&self.backends);
         let breakers = Rc::clone(&self.breakers);
         let retry = self.retry;
+        let log = self.log.borrow().clone();
         future_to_promise(async move {
             let req = req?;
             let mut tok = |t: &str| {
@@ -168,8 +179,30 @@ impl Generator {
             let mut local = breakers.borrow().clone();
             let result = generate_with_fallback(&runner, &backends, &mut local, &retry, &req, &mut tok, &mut fb).await;
             *breakers.borrow_mut() = local;
+            if let Some(store) = &log {
+                // The log is best effort: a full or failing store never fails the generation.
+                let _ = log_event_to(store, "generation", usage_event(&result)).await;
+            }
             to_js_value(&result?)
         })
+    }
+}
+
+/// The `generation` event recorded for a result (no message text, no keys).
+fn usage_event(r: &Result<crate::client::generate::GenerateResult, Error>) -> serde_json::Value {
+    match r {
+        Ok(g) => serde_json::json!({
+            "ok": true,
+            "backend": g.backend,
+            "chars": g.text.chars().count(),
+            "incomplete": g.incomplete,
+            "stopReason": g.stop_reason,
+            "finishReason": g.finish_reason,
+            "firstTokenMs": g.first_token_ms,
+            "totalMs": g.total_ms,
+            "fallbacks": g.fallbacks.iter().map(|f| serde_json::json!({"backend": f.backend, "code": f.code})).collect::<Vec<_>>(),
+        }),
+        Err(e) => serde_json::json!({ "ok": false, "code": e.code().as_str() }),
     }
 }
 

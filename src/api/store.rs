@@ -74,10 +74,12 @@ export interface Settings {
 /** A partial settings update (JSON merge patch: objects merge, `null` removes). */
 export type SettingsPatch = { [K in keyof Settings]?: Partial<Settings[K]> | null };
 export interface FieldError { path: string; message: string; }
+/** One entry of the analytics event log. */
+export interface StoreEvent { seq: number; at: number; kind: string; data: Record<string, unknown>; }
 "#;
 
 #[derive(Clone)]
-enum Backend {
+pub(crate) enum Backend {
     Idb(IndexedDbStore),
     Mem(Rc<MemoryStore>),
 }
@@ -100,6 +102,18 @@ macro_rules! with_store {
 #[wasm_bindgen]
 pub struct TavernStore {
     backend: Backend,
+}
+
+impl TavernStore {
+    /// The store behind this JS object (for other API objects that write to it).
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend.clone()
+    }
+}
+
+/// Appends an event to a store's size-capped log (used by the generator for usage figures).
+pub(crate) async fn log_event_to(b: &Backend, kind: &str, data: Value) -> Result<(), Error> {
+    with_store!(b, s => s.log_event(kind, data).await.map(drop))
 }
 
 fn spawn<F>(f: F) -> Promise
@@ -456,6 +470,32 @@ impl TavernStore {
     pub fn get_chat(&self, id: String) -> Promise {
         let b = self.backend.clone();
         spawn(async move { with_store!(&b, s => to_js_value(&s.get::<Chat>(&id).await?)) })
+    }
+
+    /// Appends an event to the analytics log (size-capped, oldest dropped first).
+    #[wasm_bindgen(js_name = logEvent, unchecked_return_type = "Promise<StoreEvent>")]
+    pub fn log_event(&self, kind: String, #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] data: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let data: Value = from_js_value(data, "event data")?;
+            with_store!(&b, s => to_js_value(&s.log_event(&kind, data).await?))
+        })
+    }
+
+    /// Reads the event log in order, after `after` (a `seq`), at most `limit` (default 100).
+    #[wasm_bindgen(unchecked_return_type = "Promise<StoreEvent[]>")]
+    pub fn events(&self, #[wasm_bindgen(unchecked_optional_param_type = "{ after?: number; limit?: number }")] options: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            #[derive(Deserialize, Default)]
+            #[serde(default)]
+            struct Opts {
+                after: Option<u64>,
+                limit: Option<usize>,
+            }
+            let o: Opts = if options.is_undefined() || options.is_null() { Opts::default() } else { from_js_value(options, "options")? };
+            with_store!(&b, s => to_js_value(&s.events(o.after, o.limit.unwrap_or(100)).await?))
+        })
     }
 
     /// Appends a message (constant time, whatever the chat length).

@@ -7,6 +7,11 @@
 //! value-or-offset u32`. `UserComment` lives in the Exif sub-IFD (pointer tag
 //! 0x8769) and starts with an 8-byte charset header (`ASCII\0\0\0`, `UNICODE\0`,
 //! or NULs).
+//!
+//! Legacy TavernAI WebP cards use the same tag in the WebP `EXIF` chunk (RIFF container:
+//! `RIFF size WEBP` then `fourcc size:u32le data` chunks, padded to even sizes). Their
+//! payload is raw JSON, base64 JSON, or a comma-separated list of decimal byte values
+//! (Q21).
 
 use serde_json::{Map, Value};
 
@@ -156,4 +161,47 @@ pub fn backyard_from_exif(exif: &[u8], limits: &Limits, w: &mut Warnings) -> Res
     card.extensions.insert("backyard".into(), Value::Object(backyard));
     w.push("backyard_legacy", "read a legacy Backyard character PNG (EXIF UserComment)");
     Ok(Some(card))
+}
+
+/// Finds the `EXIF` chunk of a WebP (RIFF) file.
+fn webp_exif(bytes: &[u8]) -> Option<&[u8]> {
+    let mut p = 12;
+    while p + 8 <= bytes.len() {
+        let fourcc = &bytes[p..p + 4];
+        let size = u32::from_le_bytes(bytes[p + 4..p + 8].try_into().ok()?) as usize;
+        let data = bytes.get(p + 8..p + 8 + size)?;
+        if fourcc == b"EXIF" {
+            return Some(data);
+        }
+        p = p + 8 + size + (size & 1);
+    }
+    None
+}
+
+/// Decodes a `"123,34,..."` decimal byte list (Agnai/TavernAI WebP form).
+fn byte_list(text: &[u8]) -> Option<Vec<u8>> {
+    let t = std::str::from_utf8(text).ok()?.trim();
+    if !t.bytes().next()?.is_ascii_digit() || !t.contains(',') {
+        return None;
+    }
+    t.split(',').map(|x| x.trim().parse::<u8>().ok()).collect()
+}
+
+/// Reads a legacy TavernAI WebP card (EXIF `UserComment`).
+pub fn card_from_webp(
+    bytes: &[u8],
+    limits: &Limits,
+    file_name: Option<&str>,
+    w: &mut Warnings,
+) -> Result<(Card, crate::card::SourceSpec), Error> {
+    use crate::error::ErrorCode;
+    let exif = webp_exif(bytes).ok_or_else(|| Error::new(ErrorCode::NotACard, "the WebP has no EXIF chunk"))?;
+    let text = user_comment(exif).ok_or_else(|| Error::new(ErrorCode::NotACard, "the WebP EXIF has no UserComment"))?;
+    let json = match byte_list(&text) {
+        Some(b) => b,
+        None => crate::card::png::payload_to_json_bytes(&text, limits)?.into_owned(),
+    };
+    let v = decode::parse_json(&json, "the WebP UserComment", limits, w)?;
+    w.push("webp_card", "read a legacy WebP card (EXIF UserComment); SillyTavern no longer imports WebP");
+    crate::card::json::card_from_json_value(v, limits, file_name, w)
 }

@@ -1,7 +1,7 @@
 //! JSON card readers: V1, V2, V3, SillyTavern's hybrid, Pygmalion/Gradio, Agnai,
 //! and the dispatch table of card-formats.md §8.
 //!
-//! Every reader ends in [`read_data`], which fills a [`Card`] from a `data`-shaped
+//! Every reader ends in `read_data`, which fills a [`Card`] from a `data`-shaped
 //! object, normalising the quirks of §9 (each fix reported as a warning) and
 //! keeping every unknown key.
 
@@ -322,14 +322,14 @@ fn absorb_mirrors(top: Map<String, Value>, card: &mut Card, w: &mut Warnings) {
     }
 }
 
-fn string_field(k: &str, v: &Value, w: &mut Warnings) -> Option<String> {
+fn string_field(k: &str, v: &mut Value, w: &mut Warnings) -> Option<String> {
     match v {
         Value::String(s) => {
             if (k == "character_version" || k == "creator") && (s == "undefined" || s == "null") {
                 w.push("literal_undefined", format!("data.{k} was the literal string `{s}`; read as \"\" (Q22)"));
                 return Some(String::new());
             }
-            Some(s.clone())
+            Some(std::mem::take(s))
         }
         Value::Null => Some(String::new()),
         Value::Number(_) | Value::Bool(_) => {
@@ -386,7 +386,7 @@ pub(crate) fn read_data(
     v1: bool,
 ) -> Result<(), Error> {
     let mut saw_extensions = false;
-    for (k, v) in data {
+    for (k, mut v) in data {
         let ok: bool = match k.as_str() {
             "name"
             | "description"
@@ -398,7 +398,7 @@ pub(crate) fn read_data(
             | "system_prompt"
             | "post_history_instructions"
             | "creator"
-            | "character_version" => match string_field(&k, &v, w) {
+            | "character_version" => match string_field(&k, &mut v, w) {
                 Some(s) => {
                     let slot = match k.as_str() {
                         "name" => &mut card.name,
@@ -468,14 +468,14 @@ pub(crate) fn read_data(
                     false
                 }
             },
-            "character_book" => match &v {
+            "character_book" => match v {
                 Value::Null => {
                     w.push("character_book_null", "character_book was null; read as absent (Q9)");
                     true
                 }
                 Value::Object(_) | Value::Array(_) => {
-                    card.character_book = Some(Lorebook::from_value(&v, &limits.lorebook(), w)?);
-                    true
+                    card.character_book = Some(Lorebook::from_owned(v, &limits.lorebook(), w)?);
+                    continue;
                 }
                 _ => false,
             },

@@ -101,3 +101,24 @@ pub fn num_f64(f: f64) -> Value {
         Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
     }
 }
+
+/// Like [`string`], but moves a `String` out of `v` instead of copying it (`v` is left
+/// as an empty string then). `None` leaves `v` untouched.
+pub fn take_string(v: &mut Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(std::mem::take(s)),
+        other => string(other),
+    }
+}
+
+/// Like [`string_list`] without CSV splitting, moving the strings out of an all-string
+/// array instead of copying them. `None` leaves `v` untouched.
+pub fn take_string_list(v: &mut Value) -> Option<(Vec<String>, bool)> {
+    if let Value::Array(items) = v {
+        if items.iter().all(Value::is_string) {
+            let out = items.iter_mut().map(|x| take_string(x).unwrap_or_default()).collect();
+            return Some((out, false));
+        }
+    }
+    string_list(v, false)
+}

@@ -11,6 +11,7 @@
 //! | `FF D8 FF` | JPEG (+ appended CharX zip) | [`zip`] + [`archive`] |
 //! | `50 4B 03 04` | zip: CharX (`card.json`) or BYAF (`manifest.json`) | [`archive`] |
 //! | `{` | JSON: V1/V2/V3, SillyTavern, Pygmalion, Agnai | [`json`] |
+//! | `RIFF….WEBP` | WebP, card in EXIF `UserComment` (legacy TavernAI) | `exif` |
 //! | other UTF-8 text | Oobabooga YAML | [`yaml`] |
 //!
 //! Every flavour lands in the one V3 [`Card`] model. Quirks are normalised and
@@ -59,10 +60,12 @@ pub enum Format {
     CharxJpeg,
     /// A Backyard Archive (BYAF).
     Byaf,
+    /// A WebP image with the card in EXIF `UserComment` (legacy TavernAI).
+    Webp,
 }
 
 impl Format {
-    /// Stable string (`png`, `json`, `yaml`, `charx`, `charx_jpeg`, `byaf`).
+    /// Stable string (`png`, `json`, `yaml`, `charx`, `charx_jpeg`, `byaf`, `webp`).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Png => "png",
@@ -71,6 +74,7 @@ impl Format {
             Format::Charx => "charx",
             Format::CharxJpeg => "charx_jpeg",
             Format::Byaf => "byaf",
+            Format::Webp => "webp",
         }
     }
 }
@@ -273,10 +277,8 @@ pub fn import_card(bytes: &[u8], opts: &ImportOptions) -> Result<ImportedCard, E
             (Format::Yaml, SourceSpec::Oobabooga, card, Vec::new())
         }
         Sniff::Webp => {
-            return Err(Error::new(
-                ErrorCode::UnsupportedFormat,
-                "WebP cards (EXIF UserComment) are not supported; convert to PNG",
-            ))
+            let (card, spec) = exif::card_from_webp(bytes, limits, fname, &mut w)?;
+            (Format::Webp, spec, card, Vec::new())
         }
         Sniff::Risum => {
             return Err(Error::new(

@@ -80,7 +80,6 @@ impl Asset {
         }
         Some(a)
     }
-
 }
 
 /// A character card in the V3 model.

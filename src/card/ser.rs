@@ -141,7 +141,8 @@ impl Serialize for Entries<'_> {
     }
 }
 
-const BOOK_KEYS: &[&str] = &["name", "description", "scan_depth", "token_budget", "recursive_scanning", "extensions", "entries"];
+const BOOK_KEYS: &[&str] =
+    &["name", "description", "scan_depth", "token_budget", "recursive_scanning", "extensions", "entries"];
 
 /// A lorebook as a V2/V3 `character_book` object.
 pub(crate) struct BookV3<'a>(pub &'a Lorebook);

@@ -761,16 +761,24 @@ impl LorebookEntry {
     /// Reads an entry object in either dialect. `index` is its position in the
     /// book (used as uid when it has none). Unknown keys land in `extra`.
     pub fn from_value(v: &Value, index: usize, warnings: &mut Warnings) -> LorebookEntry {
-        let Some(m) = v.as_object() else {
-            warnings.push(
-                "lorebook_entry_not_object",
-                format!(
-                    "lorebook entry {index} is not an object; kept as an empty entry with the raw value in extra.raw"
-                ),
-            );
-            let mut e = LorebookEntry { uid: index as i64, ..Default::default() };
-            e.extra.insert("raw".into(), v.clone());
-            return e;
+        Self::from_owned(v.clone(), index, warnings)
+    }
+
+    /// Like [`Self::from_value`], taking the value (no copies of the strings).
+    pub fn from_owned(v: Value, index: usize, warnings: &mut Warnings) -> LorebookEntry {
+        let m = match v {
+            Value::Object(m) => m,
+            other => {
+                warnings.push(
+                    "lorebook_entry_not_object",
+                    format!(
+                        "lorebook entry {index} is not an object; kept as an empty entry with the raw value in extra.raw"
+                    ),
+                );
+                let mut e = LorebookEntry { uid: index as i64, ..Default::default() };
+                e.extra.insert("raw".into(), other);
+                return e;
+            }
         };
         let wi = m.contains_key("key")
             || m.contains_key("uid")
@@ -784,11 +792,11 @@ impl LorebookEntry {
         }
         let mut uid_set = false;
         // Typed SillyTavern settings read from the entry's top level: (field, key, raw value).
-        let mut consumed_st: Vec<(Field, &String, &Value)> = Vec::new();
+        let mut consumed_st: Vec<(Field, String, Value)> = Vec::new();
 
-        for (k, val) in m {
+        for (k, mut val) in m {
             let ok = match k.as_str() {
-                "keys" | "key" | "keywords" => match lenient::string_list(val, false) {
+                "keys" | "key" | "keywords" => match lenient::take_string_list(&mut val) {
                     Some((list, lossy)) => {
                         if lossy && !val.is_null() {
                             warnings.push(
@@ -801,30 +809,30 @@ impl LorebookEntry {
                     }
                     None => false,
                 },
-                "secondary_keys" | "keysecondary" | "secondaryKeys" => match lenient::string_list(val, false) {
+                "secondary_keys" | "keysecondary" | "secondaryKeys" => match lenient::take_string_list(&mut val) {
                     Some((list, _)) => {
                         e.secondary_keys = list;
                         true
                     }
                     None => false,
                 },
-                "comment" => lenient::string(val).map(|s| e.comment = s).is_some() || val.is_null(),
+                "comment" => lenient::take_string(&mut val).map(|s| e.comment = s).is_some() || val.is_null(),
                 "name" => {
-                    e.name = lenient::string(val);
+                    e.name = lenient::take_string(&mut val);
                     e.name.is_some() || val.is_null()
                 }
-                "content" => lenient::string(val).map(|s| e.content = s).is_some() || val.is_null(),
-                "constant" => lenient::boolean(val).map(|b| e.constant = b).is_some(),
-                "selective" => lenient::boolean(val).map(|b| e.selective = b).is_some(),
-                "enabled" => lenient::boolean(val).map(|b| e.enabled = b).is_some(),
-                "disable" => lenient::boolean(val).map(|b| e.enabled = !b).is_some(),
-                "insertion_order" | "order" => lenient::int(val).map(|n| e.order = n).is_some(),
+                "content" => lenient::take_string(&mut val).map(|s| e.content = s).is_some() || val.is_null(),
+                "constant" => lenient::boolean(&val).map(|b| e.constant = b).is_some(),
+                "selective" => lenient::boolean(&val).map(|b| e.selective = b).is_some(),
+                "enabled" => lenient::boolean(&val).map(|b| e.enabled = b).is_some(),
+                "disable" => lenient::boolean(&val).map(|b| e.enabled = !b).is_some(),
+                "insertion_order" | "order" => lenient::int(&val).map(|n| e.order = n).is_some(),
                 "priority" => {
-                    e.priority = lenient::int(val);
+                    e.priority = lenient::int(&val);
                     e.priority.is_some() || val.is_null()
                 }
-                "use_regex" | "useRegex" => lenient::boolean(val).map(|b| e.use_regex = b).is_some(),
-                "uid" => match lenient::int(val) {
+                "use_regex" | "useRegex" => lenient::boolean(&val).map(|b| e.use_regex = b).is_some(),
+                "uid" => match lenient::int(&val) {
                     Some(n) => {
                         e.uid = n;
                         uid_set = true;
@@ -832,8 +840,8 @@ impl LorebookEntry {
                     }
                     None => false,
                 },
-                "id" => match val {
-                    Value::Number(_) => match lenient::int(val) {
+                "id" => match &mut val {
+                    Value::Number(_) => match lenient::int(&val) {
                         Some(n) => {
                             e.id = Some(EntryId::Int(n));
                             if !uid_set {
@@ -844,14 +852,14 @@ impl LorebookEntry {
                         None => false,
                     },
                     Value::String(s) => {
-                        e.id = Some(EntryId::Str(s.clone()));
+                        e.id = Some(EntryId::Str(std::mem::take(s)));
                         true
                     }
                     _ => false,
                 },
-                "extensions" => match val {
+                "extensions" => match &mut val {
                     Value::Object(x) => {
-                        e.extensions = x.clone();
+                        e.extensions = std::mem::take(x);
                         true
                     }
                     Value::Null => true,
@@ -862,8 +870,8 @@ impl LorebookEntry {
                     let mut hit = false;
                     for (f, top, _, _) in ST_FIELDS {
                         if top.contains(&k.as_str()) && !consumed_st.iter().any(|c| c.0 == *f) {
-                            if e.set_field(*f, val) {
-                                consumed_st.push((*f, k, val));
+                            if e.set_field(*f, &val) {
+                                consumed_st.push((*f, k.clone(), val.clone()));
                                 hit = true;
                             }
                             break;
@@ -873,7 +881,7 @@ impl LorebookEntry {
                 }
             };
             if !ok {
-                e.extra.insert(k.clone(), val.clone());
+                e.extra.insert(k, val);
             }
         }
         // A WI entry keyed "uid" wins over "id" for identity.
@@ -897,7 +905,7 @@ impl LorebookEntry {
                             if probe.set_field(*f, &val.clone()) && probe.get_field(*f).0 == e.get_field(*f).0 {
                                 e.extensions.remove(*name);
                             } else {
-                                e.extra.insert((*top_key).clone(), (*top_val).clone());
+                                e.extra.insert(top_key.clone(), top_val.clone());
                             }
                             break;
                         }
@@ -1039,48 +1047,57 @@ impl Lorebook {
     /// file, or a SillyTavern World Info file (`entries` as an object keyed by uid, or
     /// an array). A bare array is read as the entry list.
     pub fn from_value(v: &Value, limits: &LorebookLimits, warnings: &mut Warnings) -> Result<Lorebook, Error> {
+        Self::from_owned(v.clone(), limits, warnings)
+    }
+
+    /// Like [`Self::from_value`], taking the value (no copies of the strings).
+    pub fn from_owned(v: Value, limits: &LorebookLimits, warnings: &mut Warnings) -> Result<Lorebook, Error> {
         let mut book = Lorebook::default();
-        let entries_v: Option<&Value> = match v {
+        let entries_v: Option<Value> = match v {
             Value::Array(_) => Some(v),
             Value::Object(m) => {
-                for (k, val) in m {
+                let mut entries = None;
+                for (k, mut val) in m {
                     let ok = match k.as_str() {
                         "name" => {
-                            book.name = lenient::string(val);
+                            book.name = lenient::take_string(&mut val);
                             book.name.is_some() || val.is_null()
                         }
                         "description" => {
-                            book.description = lenient::string(val);
+                            book.description = lenient::take_string(&mut val);
                             book.description.is_some() || val.is_null()
                         }
                         "scan_depth" => {
-                            book.scan_depth = lenient::int(val);
+                            book.scan_depth = lenient::int(&val);
                             book.scan_depth.is_some() || val.is_null()
                         }
                         "token_budget" => {
-                            book.token_budget = lenient::int(val);
+                            book.token_budget = lenient::int(&val);
                             book.token_budget.is_some() || val.is_null()
                         }
                         "recursive_scanning" => {
-                            book.recursive_scanning = lenient::boolean(val);
+                            book.recursive_scanning = lenient::boolean(&val);
                             book.recursive_scanning.is_some() || val.is_null()
                         }
-                        "extensions" => match val {
+                        "extensions" => match &mut val {
                             Value::Object(x) => {
-                                book.extensions = x.clone();
+                                book.extensions = std::mem::take(x);
                                 true
                             }
                             Value::Null => true,
                             _ => false,
                         },
-                        "entries" => matches!(val, Value::Array(_) | Value::Object(_) | Value::Null),
+                        "entries" => {
+                            entries = Some(val);
+                            continue;
+                        }
                         _ => false,
                     };
                     if !ok {
-                        book.extra.insert(k.clone(), val.clone());
+                        book.extra.insert(k, val);
                     }
                 }
-                m.get("entries")
+                entries
             }
             _ => return Err(Error::new(ErrorCode::NotACard, "a lorebook must be a JSON object or array")),
         };
@@ -1088,25 +1105,25 @@ impl Lorebook {
             Some(Value::Array(items)) => {
                 check_count(items.len(), limits)?;
                 book.entries.reserve(items.len());
-                for (i, it) in items.iter().enumerate() {
-                    book.entries.push(LorebookEntry::from_value(it, i, warnings));
+                for (i, it) in items.into_iter().enumerate() {
+                    book.entries.push(LorebookEntry::from_owned(it, i, warnings));
                 }
             }
             Some(Value::Object(map)) => {
                 // Q9 / ST WI: entries keyed by uid. Sort numerically by key (then textually).
                 check_count(map.len(), limits)?;
-                let mut items: Vec<(&String, &Value)> = map.iter().collect();
+                let mut items: Vec<(String, Value)> = map.into_iter().collect();
                 items.sort_by(|a, b| match (a.0.parse::<i64>(), b.0.parse::<i64>()) {
                     (Ok(x), Ok(y)) => x.cmp(&y),
                     (Ok(_), Err(_)) => std::cmp::Ordering::Less,
                     (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
-                    _ => a.0.cmp(b.0),
+                    _ => a.0.cmp(&b.0),
                 });
                 book.entries.reserve(items.len());
                 for (i, (k, it)) in items.into_iter().enumerate() {
-                    let mut e = LorebookEntry::from_value(it, i, warnings);
-                    let has_uid =
-                        it.get("uid").and_then(lenient::int).is_some() || matches!(e.id, Some(EntryId::Int(_)));
+                    let uid_given = it.get("uid").and_then(lenient::int).is_some();
+                    let mut e = LorebookEntry::from_owned(it, i, warnings);
+                    let has_uid = uid_given || matches!(e.id, Some(EntryId::Int(_)));
                     if !has_uid {
                         if let Ok(n) = k.parse::<i64>() {
                             e.uid = n;
@@ -1118,7 +1135,7 @@ impl Lorebook {
             Some(Value::Null) | None => {}
             Some(other) => {
                 warnings.push("lorebook_entries_invalid", "`entries` is neither an array nor an object; kept in extra");
-                book.extra.insert("entries".into(), other.clone());
+                book.extra.insert("entries".into(), other);
             }
         }
         book.dedupe_uids(warnings);
@@ -1212,7 +1229,7 @@ impl Serialize for Lorebook {
 impl<'de> Deserialize<'de> for Lorebook {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Value::deserialize(d)?;
-        Lorebook::from_value(&v, &LorebookLimits::default(), &mut Warnings::default())
+        Lorebook::from_owned(v, &LorebookLimits::default(), &mut Warnings::default())
             .map_err(|e| serde::de::Error::custom(e.message()))
     }
 }
@@ -1226,7 +1243,7 @@ impl Serialize for LorebookEntry {
 impl<'de> Deserialize<'de> for LorebookEntry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Value::deserialize(d)?;
-        Ok(LorebookEntry::from_value(&v, 0, &mut Warnings::default()))
+        Ok(LorebookEntry::from_owned(v, 0, &mut Warnings::default()))
     }
 }
 

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startAll } from "./harness.mjs";
-import { startFakeOpenAI } from "./fake-openai.mjs";
+import { startFakeOpenAI } from "../../scripts/fake-openai.mjs";
 
 let env, fake;
 before(async () => {
@@ -186,4 +186,28 @@ test("malformed SSE and a bad configuration are typed errors", async () => {
   assert.equal(bad.err?.code, "invalid_argument");
   const none = await inPage(async (nct) => new nct.Generator({ backends: [] }));
   assert.equal(none.err?.code, "invalid_argument");
+});
+
+test("usage and latency of every generation land in the store's event log", async () => {
+  const r = ok(await inPage(async (nct, { stUrl, fakeUrl }) => {
+    const store = await nct.TavernStore.open(null);
+    const st = new nct.SillyTavernClient({ baseUrl: stUrl });
+    const gen = st.generator({
+      retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 },
+      backends: [{ kind: "sillyTavernChat", source: "custom", customUrl: fakeUrl + "/v1", model: "fake-ok" }],
+    });
+    gen.logTo(store);
+    await gen.generate({ messages: [{ role: "user", content: "Hi" }] }, {});
+    const bad = new nct.Generator({ retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 }, backends: [{ kind: "openAi", baseUrl: fakeUrl + "/v1", model: "fake-500" }] });
+    bad.logTo(store);
+    try { await bad.generate({ messages: [{ role: "user", content: "Hi" }] }, {}); } catch {}
+    return store.events({});
+  }));
+  const gens = r.filter((e) => e.kind === "generation");
+  assert.equal(gens.length, 2);
+  assert.equal(gens[0].data.ok, true);
+  assert.equal(gens[0].data.backend, "sillytavern-chat:custom");
+  assert.equal(gens[0].data.chars, "Hello there.".length);
+  assert.ok(gens[0].data.totalMs >= 0 && gens[0].data.firstTokenMs >= 0);
+  assert.deepEqual(gens[1].data, { ok: false, code: "server_error" });
 });

@@ -29,7 +29,7 @@ export const cards = {
   title: "Cards",
   render({ engine }) {
     const status = h("p", { id: "cards-status", role: "status" }, "Choose or drop a character card.");
-    const file = h("input", { id: "cards-file", type: "file", accept: ".png,.json,.yaml,.yml,.charx,.jpg,.jpeg,.byaf" });
+    const file = h("input", { id: "cards-file", type: "file", accept: ".png,.json,.yaml,.yml,.charx,.jpg,.jpeg,.byaf,.webp" });
     const drop = h("div", { id: "cards-drop", class: "card drop", tabindex: "0" }, "Drop a card file here", h("br"), file);
     const result = h("section", { id: "cards-result", "aria-live": "polite" });
     let current = null; // { imported, avatar: Uint8Array | null, fileName }

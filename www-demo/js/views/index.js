@@ -3,5 +3,7 @@ import { home } from "./home.js";
 import { cards } from "./cards.js";
 import { library } from "./library.js";
 import { settings } from "./settings.js";
+import { sillytavernView } from "./sillytavern.js";
+import { chat } from "./chat.js";
 
-export const views = [home, cards, library, settings];
+export const views = [home, cards, library, chat, sillytavernView, settings];

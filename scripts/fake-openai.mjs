@@ -1,4 +1,6 @@
-// A fake OpenAI-compatible server on 127.0.0.1 that tests control through the model name:
+// A fake OpenAI-compatible server on 127.0.0.1 for tests and the demo, controlled through the
+// model name:
+//   demo             streams a short in-character reply to the last user message (the demo's model)
 //   fake-ok          streams "Hello there." in three chunks, then [DONE]
 //   fake-slow        streams ten chunks 150 ms apart
 //   fake-stall       streams two chunks, then sends nothing and keeps the connection open
@@ -9,8 +11,19 @@
 // Non-streamed requests get the whole text as one chat.completion. GET /stats returns request
 // counts per model. CORS is open (no credentials), as typical OpenAI-compatible servers do.
 import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
 
-export async function startFakeOpenAI() {
+/** The demo model's reply to a chat request. */
+function demoReply(j) {
+  const msgs = j.messages ?? [];
+  const last = [...msgs].reverse().find((m) => m.role === "user")?.content ?? j.prompt ?? "";
+  const said = String(last).replace(/\s+/g, " ").trim().slice(0, 120);
+  return said
+    ? `*leans in, listening.* "${said}" — is that so? Tell me more; I am only the demo model, but I am all ears.`
+    : "*waves.* Hello! I am the demo model. Say something and I will answer, token by token.";
+}
+
+export async function startFakeOpenAI({ port = 0 } = {}) {
   const stats = {};
   const sockets = new Set();
   const server = createServer((req, res) => {
@@ -40,12 +53,14 @@ export async function startFakeOpenAI() {
       if (model === "fake-429") return res.writeHead(429, { ...cors, "retry-after": "1", "content-type": "application/json" }).end('{"error":{"message":"slow down"}}');
       if (model === "fake-500") return res.writeHead(500, { ...cors, "content-type": "application/json" }).end('{"error":{"message":"upstream exploded"}}');
       if (!j.stream) {
+        const whole = model === "demo" ? demoReply(j) : "Hello there.";
         return res.writeHead(200, { ...cors, "content-type": "application/json" }).end(JSON.stringify(text
-          ? { object: "text_completion", choices: [{ index: 0, text: "Hello there.", finish_reason: "stop" }] }
-          : { id: "c1", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "Hello there." }, finish_reason: "stop" }] }));
+          ? { object: "text_completion", choices: [{ index: 0, text: whole, finish_reason: "stop" }] }
+          : { id: "c1", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: whole }, finish_reason: "stop" }] }));
       }
       res.writeHead(200, { ...cors, "content-type": "text/event-stream", "cache-control": "no-cache" });
-      const parts = model === "fake-slow" ? Array.from({ length: 10 }, (_, i) => `w${i} `) : ["Hel", "lo ", "there."];
+      const parts = model === "fake-slow" ? Array.from({ length: 10 }, (_, i) => `w${i} `)
+        : model === "demo" ? demoReply(j).split(/(?<= )/) : ["Hel", "lo ", "there."];
       if (model === "fake-malformed") return res.end("data: {this is not json\n\ndata: [DONE]\n\n");
       if (model === "fake-stall" || model === "fake-drop") {
         res.write(chunk("Once "));
@@ -56,17 +71,23 @@ export async function startFakeOpenAI() {
       let i = 0;
       const next = () => {
         if (res.destroyed) return;
-        if (i < parts.length) { res.write(chunk(parts[i++])); setTimeout(next, model === "fake-slow" ? 150 : 5); }
+        if (i < parts.length) { res.write(chunk(parts[i++])); setTimeout(next, model === "fake-slow" ? 150 : model === "demo" ? 40 : 5); }
         else res.end("data: [DONE]\n\n");
       };
       next();
     });
   });
   server.on("connection", (s) => { sockets.add(s); s.on("close", () => sockets.delete(s)); });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  await new Promise((ok, fail) => { server.once("error", fail); server.listen(port, "127.0.0.1", ok); });
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     stats,
     close() { for (const s of sockets) s.destroy(); server.close(); },
   };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf("--port");
+  const { url } = await startFakeOpenAI({ port: i > 0 ? Number(process.argv[i + 1]) : 8124 });
+  console.log(`demo model (OpenAI-compatible, model "demo"): ${url}/v1`);
 }
