@@ -203,7 +203,7 @@ impl JsStClient {
 
     /// Fetches (once) and returns the CSRF token; a quick "is it reachable" check.
     #[wasm_bindgen(js_name = connect, unchecked_return_type = "Promise<void>")]
-    pub fn connect(&self, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn connect(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { js_ok!(c.csrf_token()).map(|_| JsValue::UNDEFINED) })
     }
 
@@ -214,7 +214,7 @@ impl JsStClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<StCharacter[]>")]
     pub fn characters(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions & { maxAgeMs?: number; onUpdate?: (list: StCharacter[]) => void }")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { maxAgeMs?: number; onUpdate?: (list: StCharacter[]) => void }")] opts: JsValue,
     ) -> Promise {
         let max_age = number(&opts, "maxAgeMs");
         let on_update = if opts.is_object() { Reflect::get(&opts, &JsValue::from_str("onUpdate")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) } else { None };
@@ -245,7 +245,7 @@ impl JsStClient {
 
     /// One character by avatar file name.
     #[wasm_bindgen(unchecked_return_type = "Promise<StCharacter>")]
-    pub fn character(&self, avatar: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn character(&self, avatar: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { to_js_value(&js_ok!(c.character(&avatar))?) })
     }
 
@@ -255,7 +255,7 @@ impl JsStClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] card: JsValue,
         avatar: Option<Vec<u8>>,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue,
     ) -> Promise {
         let card = json_arg(card, "card");
         self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.create_character(&card?, avatar))?)) })
@@ -267,7 +267,7 @@ impl JsStClient {
         &self,
         avatar: String,
         #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] partial: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue,
     ) -> Promise {
         let partial = json_arg(partial, "partial");
         self.run(&opts, |c| async move { js_ok!(c.merge_character(&avatar, &partial?)).map(|_| JsValue::UNDEFINED) })
@@ -275,7 +275,7 @@ impl JsStClient {
 
     /// Renames a character; resolves to the new avatar file name.
     #[wasm_bindgen(js_name = renameCharacter, unchecked_return_type = "Promise<string>")]
-    pub fn rename_character(&self, avatar: String, new_name: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn rename_character(&self, avatar: String, #[wasm_bindgen(js_name = newName)] new_name: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.rename_character(&avatar, &new_name))?)) })
     }
 
@@ -284,7 +284,7 @@ impl JsStClient {
     pub fn delete_character(
         &self,
         avatar: String,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions & { deleteChats?: boolean }")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { deleteChats?: boolean }")] opts: JsValue,
     ) -> Promise {
         let delete_chats = flag(&opts, "deleteChats");
         self.run(&opts, |c| async move { js_ok!(c.delete_character(&avatar, delete_chats)).map(|_| JsValue::UNDEFINED) })
@@ -292,7 +292,7 @@ impl JsStClient {
 
     /// Duplicates a character; resolves to the copy's avatar file name.
     #[wasm_bindgen(js_name = duplicateCharacter, unchecked_return_type = "Promise<string>")]
-    pub fn duplicate_character(&self, avatar: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn duplicate_character(&self, avatar: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.duplicate_character(&avatar))?)) })
     }
 
@@ -301,22 +301,22 @@ impl JsStClient {
     pub fn import_character(
         &self,
         bytes: Vec<u8>,
-        file_type: String,
-        file_name: String,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+        #[wasm_bindgen(js_name = fileType)] file_type: String,
+        #[wasm_bindgen(js_name = fileName)] file_name: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue,
     ) -> Promise {
         self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.import_character(bytes, &file_type, &file_name))?)) })
     }
 
     /// Exports a character as "png" or "json" bytes.
     #[wasm_bindgen(js_name = exportCharacter, unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn export_character(&self, avatar: String, format: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn export_character(&self, avatar: String, format: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { Ok(bytes(js_ok!(c.export_character(&avatar, &format))?)) })
     }
 
     /// The chat files of a character.
     #[wasm_bindgen(js_name = characterChats, unchecked_return_type = "Promise<Record<string, unknown>[]>")]
-    pub fn character_chats(&self, avatar: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn character_chats(&self, avatar: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { to_js_value(&js_ok!(c.character_chats(&avatar))?) })
     }
 
@@ -328,7 +328,7 @@ impl JsStClient {
         &self,
         kind: String,
         file: String,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions & { maxAgeMs?: number }")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { maxAgeMs?: number }")] opts: JsValue,
     ) -> Promise {
         let max_age = number(&opts, "maxAgeMs").unwrap_or(300_000.0);
         self.run(&opts, move |c| async move { Ok(bytes(js_ok!(c.thumbnail(&kind, &file, max_age))?)) })
@@ -340,7 +340,7 @@ impl JsStClient {
         &self,
         kind: String,
         file: String,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions & { maxAgeMs?: number }")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { maxAgeMs?: number }")] opts: JsValue,
     ) -> Promise {
         let max_age = number(&opts, "maxAgeMs").unwrap_or(300_000.0);
         self.run(&opts, move |c| async move {
@@ -356,7 +356,7 @@ impl JsStClient {
 
     /// A solo chat's lines (header first); `[]` when it does not exist.
     #[wasm_bindgen(unchecked_return_type = "Promise<StChatLine[]>")]
-    pub fn chat(&self, avatar: String, file_name: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn chat(&self, avatar: String, #[wasm_bindgen(js_name = fileName)] file_name: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { to_js_value(&js_ok!(c.chat(&avatar, &file_name))?) })
     }
 
@@ -365,9 +365,9 @@ impl JsStClient {
     pub fn save_chat(
         &self,
         avatar: String,
-        file_name: String,
+        #[wasm_bindgen(js_name = fileName)] file_name: String,
         #[wasm_bindgen(unchecked_param_type = "StChatLine[]")] lines: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions & { force?: boolean }")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { force?: boolean }")] opts: JsValue,
     ) -> Promise {
         let lines: Result<Vec<Value>, JsValue> = from_js_value(lines, "chat lines");
         let force = flag(&opts, "force");
@@ -376,7 +376,7 @@ impl JsStClient {
 
     /// Deletes a solo chat.
     #[wasm_bindgen(js_name = deleteChat, unchecked_return_type = "Promise<void>")]
-    pub fn delete_chat(&self, avatar: String, file_name: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn delete_chat(&self, avatar: String, #[wasm_bindgen(js_name = fileName)] file_name: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { js_ok!(c.delete_chat(&avatar, &file_name)).map(|_| JsValue::UNDEFINED) })
     }
 
@@ -387,7 +387,7 @@ impl JsStClient {
         avatar: String,
         from: String,
         to: String,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions & { isGroup?: boolean }")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { isGroup?: boolean }")] opts: JsValue,
     ) -> Promise {
         let is_group = flag(&opts, "isGroup");
         self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.rename_chat(&avatar, &from, &to, is_group))?)) })
@@ -403,7 +403,7 @@ impl JsStClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ChatLink")] link: JsValue,
         #[wasm_bindgen(unchecked_param_type = "BridgeMessage[]")] messages: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions & { force?: boolean }")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { force?: boolean }")] opts: JsValue,
     ) -> Promise {
         let link: Result<ChatLink, JsValue> = from_js_value(link, "chat link");
         let messages: Result<Vec<NewMessage>, JsValue> = from_js_value(messages, "messages");
@@ -413,7 +413,7 @@ impl JsStClient {
 
     /// A group chat's lines.
     #[wasm_bindgen(js_name = groupChat, unchecked_return_type = "Promise<StChatLine[]>")]
-    pub fn group_chat(&self, chat_id: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn group_chat(&self, #[wasm_bindgen(js_name = chatId)] chat_id: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { to_js_value(&js_ok!(c.group_chat(&chat_id))?) })
     }
 
@@ -421,9 +421,9 @@ impl JsStClient {
     #[wasm_bindgen(js_name = saveGroupChat, unchecked_return_type = "Promise<void>")]
     pub fn save_group_chat(
         &self,
-        chat_id: String,
+        #[wasm_bindgen(js_name = chatId)] chat_id: String,
         #[wasm_bindgen(unchecked_param_type = "StChatLine[]")] lines: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions & { force?: boolean }")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { force?: boolean }")] opts: JsValue,
     ) -> Promise {
         let lines: Result<Vec<Value>, JsValue> = from_js_value(lines, "chat lines");
         let force = flag(&opts, "force");
@@ -432,13 +432,13 @@ impl JsStClient {
 
     /// Deletes a group chat.
     #[wasm_bindgen(js_name = deleteGroupChat, unchecked_return_type = "Promise<void>")]
-    pub fn delete_group_chat(&self, chat_id: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn delete_group_chat(&self, #[wasm_bindgen(js_name = chatId)] chat_id: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { js_ok!(c.delete_group_chat(&chat_id)).map(|_| JsValue::UNDEFINED) })
     }
 
     /// All groups.
     #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, unknown>[]>")]
-    pub fn groups(&self, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn groups(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { to_js_value(&js_ok!(c.groups())?) })
     }
 
@@ -447,7 +447,7 @@ impl JsStClient {
     pub fn create_group(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] group: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue,
     ) -> Promise {
         let group = json_arg(group, "group");
         self.run(&opts, |c| async move { to_js_value(&js_ok!(c.create_group(&group?))?) })
@@ -458,7 +458,7 @@ impl JsStClient {
     pub fn edit_group(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] group: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue,
     ) -> Promise {
         let group = json_arg(group, "group");
         self.run(&opts, |c| async move { js_ok!(c.edit_group(&group?)).map(|_| JsValue::UNDEFINED) })
@@ -466,19 +466,19 @@ impl JsStClient {
 
     /// Deletes a group and its chats.
     #[wasm_bindgen(js_name = deleteGroup, unchecked_return_type = "Promise<void>")]
-    pub fn delete_group(&self, id: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn delete_group(&self, id: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { js_ok!(c.delete_group(&id)).map(|_| JsValue::UNDEFINED) })
     }
 
     /// Lorebook names.
     #[wasm_bindgen(js_name = worldInfoList, unchecked_return_type = "Promise<{ file_id: string; name: string }[]>")]
-    pub fn world_info_list(&self, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn world_info_list(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { to_js_value(&js_ok!(c.worldinfo_list())?) })
     }
 
     /// A lorebook file (`{ entries: {} }` when missing).
     #[wasm_bindgen(js_name = worldInfo, unchecked_return_type = "Promise<StWorldInfo>")]
-    pub fn world_info(&self, name: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn world_info(&self, name: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { to_js_value(&js_ok!(c.worldinfo(&name))?) })
     }
 
@@ -488,7 +488,7 @@ impl JsStClient {
         &self,
         name: String,
         #[wasm_bindgen(unchecked_param_type = "StWorldInfo")] data: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue,
     ) -> Promise {
         let data = json_arg(data, "world info");
         self.run(&opts, |c| async move { js_ok!(c.save_worldinfo(&name, &data?)).map(|_| JsValue::UNDEFINED) })
@@ -496,13 +496,13 @@ impl JsStClient {
 
     /// Deletes a lorebook.
     #[wasm_bindgen(js_name = deleteWorldInfo, unchecked_return_type = "Promise<void>")]
-    pub fn delete_world_info(&self, name: String, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn delete_world_info(&self, name: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { js_ok!(c.delete_worldinfo(&name)).map(|_| JsValue::UNDEFINED) })
     }
 
     /// The user's SillyTavern settings, parsed.
     #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, unknown>>")]
-    pub fn settings(&self, #[wasm_bindgen(unchecked_param_type = "CallOptions")] opts: JsValue) -> Promise {
+    pub fn settings(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { to_js_value(&js_ok!(c.settings())?) })
     }
 }

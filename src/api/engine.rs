@@ -117,7 +117,7 @@ pub fn render_macros(
 #[wasm_bindgen(js_name = buildPrompt, unchecked_return_type = "PromptOutput")]
 pub fn build_prompt(
     #[wasm_bindgen(unchecked_param_type = "PromptRequest")] request: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "((text: string) => number) | undefined")] count_tokens: JsValue,
+    #[wasm_bindgen(js_name = countTokens, unchecked_optional_param_type = "(text: string) => number")] count_tokens: JsValue,
 ) -> Result<JsValue, JsValue> {
     let req: PromptRequest = from_js_value(request, "request")?;
     let mut c = counter(count_tokens);
@@ -169,7 +169,7 @@ fn run_scan(req: &ScanRequest, books: Vec<BookRef<'_>>, c: &mut dyn TokenCounter
 #[wasm_bindgen(js_name = scanLorebooks, unchecked_return_type = "WorldInfoResult")]
 pub fn scan_lorebooks(
     #[wasm_bindgen(unchecked_param_type = "ScanRequest")] request: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "((text: string) => number) | undefined")] count_tokens: JsValue,
+    #[wasm_bindgen(js_name = countTokens, unchecked_optional_param_type = "(text: string) => number")] count_tokens: JsValue,
 ) -> Result<JsValue, JsValue> {
     let req: ScanRequest = from_js_value(request, "request")?;
     let compiled: Vec<CompiledLorebook> =
@@ -228,7 +228,7 @@ impl LorebookMatcher {
     pub fn scan(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ScanRequest")] request: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "((text: string) => number) | undefined")] count_tokens: JsValue,
+        #[wasm_bindgen(js_name = countTokens, unchecked_optional_param_type = "(text: string) => number")] count_tokens: JsValue,
     ) -> Result<JsValue, JsValue> {
         let req: ScanRequest = from_js_value(request, "request")?;
         let books = vec![BookRef { name: &self.name, source: self.source, book: &self.compiled }];

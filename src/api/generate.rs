@@ -146,7 +146,7 @@ impl Generator {
     pub fn generate(
         &self,
         #[wasm_bindgen(unchecked_param_type = "GenerateRequest")] request: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "GenerateCallOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "GenerateCallOptions")] options: JsValue,
     ) -> Promise {
         let req: Result<GenerateRequest, JsValue> = from_js_value(request, "generate request");
         let get = |k: &str| if options.is_object() { Reflect::get(&options, &JsValue::from_str(k)).ok() } else { None };

@@ -186,6 +186,7 @@ impl Drop for TxDone {
 /// Tells IndexedDB that no more requests follow, so it commits as soon as the pending ones are
 /// done instead of waiting for this task's callbacks (saves a round of event dispatch per write
 /// transaction). Where `commit()` is missing (old browsers) the transaction auto-commits as before.
+#[allow(deprecated)] // web-sys marks commit() deprecated (unstable WebIDL); Chromium has it since 76
 fn commit(tx: &IdbTransaction) {
     let _ = tx.commit();
 }

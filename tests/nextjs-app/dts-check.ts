@@ -17,9 +17,10 @@ export async function useIt(e: unknown): Promise<string> {
 }
 
 // ---- TavernStore: a realistic library + chat session, typed end to end ----
-import { TavernStore } from "nextchat-tavern";
+import { TavernStore, SillyTavernClient, Generator, buildPrompt } from "nextchat-tavern";
 import type {
   Character, CharacterQuery, Chat, FieldError, ImportReport, Message, Page, Settings, SettingsPatch, StoreChange, StoreInfo,
+  StCharacter, StWorldInfo, ChatLink, ChatSyncResult, GenerateRequest, GenerateResult, PromptOutput, StoreEvent,
 } from "nextchat-tavern";
 
 export async function librarySession(files: File[], signal: AbortSignal): Promise<string> {
@@ -83,4 +84,35 @@ export async function librarySession(files: File[], signal: AbortSignal): Promis
   }
   store.free();
   return `${same?.name} ${avatar?.size} ${jsonl.length + jsonlAs.length} ${report.written} ${temp} ${Object.keys(keys)}`;
+}
+
+// SillyTavern client, generation with fallback, chat bridge, prompt engine: the calls NextChat makes.
+export async function talkToSillyTavern(
+  store: TavernStore,
+  hostLlm: (req: GenerateRequest, o: { signal?: AbortSignal }) => Promise<string>,
+): Promise<string> {
+  const st = new SillyTavernClient({ baseUrl: "http://127.0.0.1:8000", timeoutMs: 10_000 });
+  await st.connect();
+  const list: StCharacter[] = await st.characters({ maxAgeMs: 30_000, onUpdate: (l) => console.log(l.length) });
+  const first: StCharacter | undefined = list[0];
+  const img: string = await st.thumbnailUrl("avatar", first?.avatar ?? "x.png");
+  const png: Uint8Array = await st.exportCharacter(first?.avatar ?? "x.png", "png");
+  const name: string = await st.importCharacter(png, "png", "copy.png");
+  const wi: StWorldInfo = await st.worldInfo("Eldoria");
+  await st.saveWorldInfo("Eldoria", wi);
+  const link: ChatLink = { avatar: name, file: "chat 1", integrity: "id-1" };
+  const synced: ChatSyncResult = await st.syncChat(link, [{ name: "You", isUser: true, mes: "hi", sendDate: Date.now() }]);
+  const gen: Generator = st.generator({
+    backends: [{ kind: "sillyTavernChat", source: "custom", customUrl: "http://127.0.0.1:5001/v1" }, { kind: "host", name: "nextchat" }],
+    host: hostLlm,
+    idleTimeoutMs: 15_000,
+  });
+  gen.logTo(store);
+  const ac = new AbortController();
+  const prompt: PromptOutput = buildPrompt({ character: { name: "Nova" }, chat: [{ name: "You", isUser: true, mes: "hi" }] });
+  const res: GenerateResult = await gen.generate({ messages: prompt.messages }, { signal: ac.signal, onToken: (t: string) => t });
+  const direct = new Generator({ backends: [{ kind: "openAi", baseUrl: "http://127.0.0.1:5001/v1", apiKey: "k" }] });
+  const res2: GenerateResult = await direct.generate({ prompt: "Once", stream: false });
+  const events: StoreEvent[] = await store.events({ limit: 10 });
+  return `${img} ${synced.localChanged} ${res.incomplete} ${res.stopReason} ${res2.text} ${events.length}`;
 }
