@@ -3,6 +3,7 @@
 #   scripts/sillytavern.sh install                 # npm pack sillytavern@$ST_VERSION + npm install --omit=dev (once)
 #   scripts/sillytavern.sh start <port> <origin>…  # fresh config + data root, bound to 127.0.0.1; waits until ready
 #   scripts/sillytavern.sh stop <port>
+# ST_ACCOUNTS=true starts it with user accounts on (login required).
 # The config is written fresh every start (SillyTavern rewrites it), with CORS allowing the given origins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,8 +38,9 @@ whitelistMode: true
 whitelist: ["127.0.0.1", "::1"]
 enableForwardedWhitelist: false
 hostWhitelist: { enabled: false }
-enableUserAccounts: false
+enableUserAccounts: ${ST_ACCOUNTS:-false}
 disableCsrfProtection: false
+whitelistImportDomains: ["127.0.0.1"]
 cors:
   enabled: true
   origin: [${origins%, }]

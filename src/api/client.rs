@@ -33,6 +33,8 @@ export interface SillyTavernClientOptions {
   rateLimit?: { capacity: number; refillPerSec: number };
   /** Retries of transient failures (default: 3 retries, 500 ms base, 30 s cap). */
   retry?: { maxRetries: number; baseDelayMs: number; maxDelayMs: number };
+  /** HTTP Basic credentials, for a server with `basicAuthMode` (sent on every request). */
+  basicAuth?: { username: string; password: string };
 }
 /** Per-call options. */
 export interface CallOptions {
@@ -81,8 +83,14 @@ fn parse_options(v: JsValue) -> Result<(String, ClientOptions), JsValue> {
         timeout_ms: Option<u32>,
         rate_limit: Option<RateLimit>,
         retry: Option<RetryPolicy>,
+        basic_auth: Option<BasicAuth>,
         #[allow(dead_code)]
         breaker: Option<BreakerPolicy>,
+    }
+    #[derive(serde::Deserialize)]
+    struct BasicAuth {
+        username: String,
+        password: String,
     }
     let o: Opts = from_js_value(v, "SillyTavernClient options")?;
     let url = o.base_url.trim();
@@ -96,6 +104,7 @@ fn parse_options(v: JsValue) -> Result<(String, ClientOptions), JsValue> {
             timeout_ms: o.timeout_ms.unwrap_or(d.timeout_ms),
             rate_limit: o.rate_limit.unwrap_or(d.rate_limit),
             retry: o.retry.unwrap_or(d.retry),
+            basic_auth: o.basic_auth.map(|b| (b.username, b.password)),
         },
     ))
 }
@@ -205,6 +214,34 @@ impl JsStClient {
     #[wasm_bindgen(js_name = connect, unchecked_return_type = "Promise<void>")]
     pub fn connect(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
         self.run(&opts, |c| async move { js_ok!(c.csrf_token()).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Logs in (servers with user accounts). Rejects with "unauthorized" on wrong credentials.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn login(&self, handle: String, password: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { js_ok!(c.login(&handle, &password)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Logs out.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn logout(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { js_ok!(c.logout()).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// The logged-in user: `{ handle, name, admin, … }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, unknown>>")]
+    pub fn me(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move { to_js_value(&js_ok!(c.me())?) })
+    }
+
+    /// Imports a character or lorebook from a URL the server supports (Chub, JanitorAI,
+    /// RisuRealm, … or a direct PNG on a host in its `whitelistImportDomains`).
+    #[wasm_bindgen(js_name = importFromUrl, unchecked_return_type = "Promise<{ kind: \"character\" | \"lorebook\"; name: string }>")]
+    pub fn import_from_url(&self, url: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, |c| async move {
+            let (kind, name) = js_ok!(c.import_from_url(&url))?;
+            to_js_value(&serde_json::json!({ "kind": kind, "name": name }))
+        })
     }
 
     /// All characters. With `maxAgeMs`, served from the client's cache when younger; an older
@@ -411,6 +448,35 @@ impl JsStClient {
         self.run(&opts, |c| async move { sync_result(js_ok!(c.sync_chat(&link?, &messages?, force))?) })
     }
 
+    /// Exports a chat file: `format` "jsonl" (the raw file) or "txt" (a transcript).
+    #[wasm_bindgen(js_name = exportChat, unchecked_return_type = "Promise<string>")]
+    pub fn export_chat(
+        &self,
+        avatar: String,
+        #[wasm_bindgen(js_name = fileName)] file_name: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { format?: \"jsonl\" | \"txt\"; isGroup?: boolean }")] opts: JsValue,
+    ) -> Promise {
+        let format = if opts.is_object() { Reflect::get(&opts, &JsValue::from_str("format")).ok().and_then(|v| v.as_string()) } else { None };
+        let is_group = flag(&opts, "isGroup");
+        self.run(&opts, move |c| async move {
+            Ok(JsValue::from_str(&js_ok!(c.export_chat(&avatar, &file_name, format.as_deref().unwrap_or("jsonl"), is_group))?))
+        })
+    }
+
+    /// Imports a chat file for a character (`fileType` "jsonl" or "json"); resolves to the new file names.
+    #[wasm_bindgen(js_name = importChat, unchecked_return_type = "Promise<string[]>")]
+    pub fn import_chat(
+        &self,
+        avatar: String,
+        #[wasm_bindgen(js_name = characterName)] character_name: String,
+        #[wasm_bindgen(js_name = userName)] user_name: String,
+        bytes: Vec<u8>,
+        #[wasm_bindgen(js_name = fileType)] file_type: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue,
+    ) -> Promise {
+        self.run(&opts, move |c| async move { to_js_value(&js_ok!(c.import_chat(&avatar, &character_name, &user_name, bytes, &file_type))?) })
+    }
+
     /// A group chat's lines.
     #[wasm_bindgen(js_name = groupChat, unchecked_return_type = "Promise<StChatLine[]>")]
     pub fn group_chat(&self, #[wasm_bindgen(js_name = chatId)] chat_id: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
@@ -494,6 +560,17 @@ impl JsStClient {
         self.run(&opts, |c| async move { js_ok!(c.save_worldinfo(&name, &data?)).map(|_| JsValue::UNDEFINED) })
     }
 
+    /// Imports a lorebook file; its name (without extension) names the book. Resolves to the name.
+    #[wasm_bindgen(js_name = importWorldInfo, unchecked_return_type = "Promise<string>")]
+    pub fn import_world_info(
+        &self,
+        bytes: Vec<u8>,
+        #[wasm_bindgen(js_name = fileName)] file_name: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue,
+    ) -> Promise {
+        self.run(&opts, move |c| async move { Ok(JsValue::from_str(&js_ok!(c.import_worldinfo(bytes, &file_name))?)) })
+    }
+
     /// Deletes a lorebook.
     #[wasm_bindgen(js_name = deleteWorldInfo, unchecked_return_type = "Promise<void>")]
     pub fn delete_world_info(&self, name: String, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
@@ -507,3 +584,15 @@ impl JsStClient {
     }
 }
 
+/// Finds the SillyTavern character a local card corresponds to: the same avatar file name
+/// (`avatarHint`) first, else the same name and description. Resolves to its avatar or `null`.
+#[wasm_bindgen(js_name = matchCharacter)]
+pub fn match_character(
+    #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] card: JsValue,
+    #[wasm_bindgen(js_name = avatarHint)] avatar_hint: Option<String>,
+    #[wasm_bindgen(js_name = stCharacters, unchecked_param_type = "StCharacter[]")] st_characters: JsValue,
+) -> Result<Option<String>, JsValue> {
+    let card: Value = from_js_value(card, "card")?;
+    let list: Vec<Value> = from_js_value(st_characters, "stCharacters")?;
+    Ok(crate::client::bridge::match_character(&card, avatar_hint.as_deref(), &list))
+}

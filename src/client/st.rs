@@ -18,7 +18,7 @@ use super::status::{error_for_status, is_csrf_rejection, soft_error};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Client settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClientOptions {
     /// Requests per server.
     pub rate_limit: RateLimit,
@@ -26,12 +26,21 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Per-request timeout in ms (0 = none).
     pub timeout_ms: u32,
+    /// HTTP Basic credentials (`Authorization` header on every request), for a SillyTavern
+    /// with `basicAuthMode` behind `listen: true`.
+    pub basic_auth: Option<(String, String)>,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        ClientOptions { rate_limit: RateLimit::default(), retry: RetryPolicy::default(), timeout_ms: 30_000 }
+        ClientOptions { rate_limit: RateLimit::default(), retry: RetryPolicy::default(), timeout_ms: 30_000, basic_auth: None }
     }
+}
+
+/// `Basic base64(user:password)`.
+pub fn basic_auth_header(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }
 
 /// A SillyTavern server.
@@ -105,7 +114,14 @@ impl<T: Transport> StClient<T> {
     /// Waits for a rate-limit token, then sends.
     async fn send_limited(&self, req: &Request) -> Result<Response> {
         self.throttle().await;
-        self.transport.send(req).await
+        match &self.shared.options.basic_auth {
+            Some((user, password)) => {
+                let mut req = req.clone();
+                req.headers.push(("Authorization".into(), basic_auth_header(user, password)));
+                self.transport.send(&req).await
+            }
+            None => self.transport.send(req).await,
+        }
     }
 
     /// The CSRF token, fetched once per client (and again after a rejection).
@@ -236,6 +252,34 @@ impl<T: Transport> StClient<T> {
             return Err(e);
         }
         Ok(text)
+    }
+
+    // ---- accounts -----------------------------------------------------------------------------
+
+    /// Logs in to a SillyTavern with user accounts (`enableUserAccounts`); the session cookie is
+    /// updated by the server, and the CSRF token stays valid.
+    pub async fn login(&self, handle: &str, password: &str) -> Result<()> {
+        let r = self.post("/api/users/login", json!({"handle": handle, "password": password}), Op::Create).await;
+        self.clear_cache();
+        match r {
+            Err(e) if e.code() == ErrorCode::Forbidden => {
+                Err(Error::new(ErrorCode::Unauthorized, format!("login refused for {handle:?}: {}", e.message())))
+            }
+            other => other.map(drop),
+        }
+    }
+
+    /// Logs out; the next call fetches a fresh CSRF token.
+    pub async fn logout(&self) -> Result<()> {
+        self.post_text("/api/users/logout", json!({}), Op::Write).await?;
+        self.invalidate_csrf();
+        Ok(())
+    }
+
+    /// The logged-in user (`/api/users/me`).
+    pub async fn me(&self) -> Result<Value> {
+        let resp = self.call(Request::get("/api/users/me"), Op::Read).await?;
+        parse_json_body(&resp)
     }
 
     // ---- characters -------------------------------------------------------------------------
@@ -394,6 +438,28 @@ impl<T: Transport> StClient<T> {
         Ok(v.get("sanitizedFileName").and_then(Value::as_str).unwrap_or(to).to_string())
     }
 
+    /// Exports a chat file as `jsonl` (the raw file) or `txt` (readable transcript).
+    pub async fn export_chat(&self, avatar: &str, file_name: &str, format: &str, is_group: bool) -> Result<String> {
+        let file = if file_name.ends_with(".jsonl") { file_name.to_string() } else { format!("{file_name}.jsonl") };
+        let body = json!({"avatar_url": avatar, "file": file, "exportfilename": file, "format": format, "is_group": is_group});
+        let v = self.post("/api/chats/export", body, Op::Read).await?;
+        string_field(&v, "result", "chats/export")
+    }
+
+    /// Imports a chat file (`jsonl`, or `json` from Kobold Lite, CAI Tools, Oobabooga, Agnai,
+    /// RisuAI) for a character; returns the new chat file names.
+    pub async fn import_chat(&self, avatar: &str, character_name: &str, user_name: &str, bytes: Vec<u8>, file_type: &str) -> Result<Vec<String>> {
+        let fields = vec![
+            ("file_type".to_string(), file_type.to_string()),
+            ("avatar_url".to_string(), avatar.to_string()),
+            ("character_name".to_string(), character_name.to_string()),
+            ("user_name".to_string(), user_name.to_string()),
+        ];
+        let req = multipart("/api/chats/import", fields, Some(("avatar".into(), format!("chat.{file_type}"), "application/octet-stream".into(), bytes)));
+        let v = parse_json_body(&self.call(req, Op::Create).await?)?;
+        Ok(v.get("fileNames").and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default())
+    }
+
     /// A group chat by chat id.
     pub async fn group_chat(&self, chat_id: &str) -> Result<Vec<Value>> {
         let v = self.post("/api/chats/group/get", json!({ "id": chat_id }), Op::Read).await?;
@@ -453,6 +519,38 @@ impl<T: Transport> StClient<T> {
             return Err(Error::invalid_argument("a SillyTavern lorebook needs an `entries` object"));
         }
         self.post("/api/worldinfo/edit", json!({"name": name, "data": data}), Op::Write).await.map(drop)
+    }
+
+    /// Imports a lorebook file (SillyTavern, Agnai, NovelAI, RisuAI, … formats the server reads);
+    /// `file_name` without extension becomes the book's name. Returns the name.
+    pub async fn import_worldinfo(&self, bytes: Vec<u8>, file_name: &str) -> Result<String> {
+        let req = multipart("/api/worldinfo/import", vec![], Some(("avatar".into(), file_name.into(), "application/json".into(), bytes)));
+        let v = parse_json_body(&self.call(req, Op::Create).await?)?;
+        string_field(&v, "name", "worldinfo/import")
+    }
+
+    /// Imports a character or lorebook from a URL the server supports (Chub, JanitorAI, RisuRealm,
+    /// … or a direct PNG on a host in its `whitelistImportDomains`): the server fetches it, then
+    /// it is uploaded to the matching import endpoint. Returns `(kind, name)` with kind
+    /// `character` (name = avatar file name) or `lorebook`.
+    pub async fn import_from_url(&self, url: &str) -> Result<(String, String)> {
+        let resp = self.call(Request::post_json("/api/content/importURL", json!({ "url": url })), Op::Read).await?;
+        let kind = resp.header("x-custom-content-type").map(str::to_string).ok_or_else(|| {
+            Error::new(
+                ErrorCode::ServerError,
+                "importURL answered without X-Custom-Content-Type: add it to SillyTavern's cors.exposedHeaders",
+            )
+        })?;
+        let tail = url.rsplit('/').next().unwrap_or("import").split(['?', '#']).next().unwrap_or("import");
+        match kind.as_str() {
+            "character" => {
+                let png = resp.body.starts_with(b"\x89PNG");
+                let (ty, name) = if png { ("png", format!("{}.png", tail.trim_end_matches(".png"))) } else { ("json", format!("{tail}.json")) };
+                Ok(("character".into(), self.import_character(resp.body, ty, &name).await?))
+            }
+            "lorebook" => Ok(("lorebook".into(), self.import_worldinfo(resp.body, &format!("{}.json", tail.trim_end_matches(".json"))).await?)),
+            other => Err(Error::new(ErrorCode::UnsupportedFormat, format!("importURL returned an unknown kind {other:?}"))),
+        }
     }
 
     /// Deletes a lorebook.
@@ -666,7 +764,7 @@ mod tests {
     #[test]
     fn transient_failures_are_retried_with_backoff_then_reported() {
         let opts = ClientOptions { retry: RetryPolicy { max_retries: 2, base_delay_ms: 100.0, max_delay_ms: 1000.0 }, ..Default::default() };
-        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(502, "bad gateway"), resp(200, "[]")]), opts);
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(502, "bad gateway"), resp(200, "[]")]), opts.clone());
         block_on(c.characters()).unwrap();
         assert_eq!(*c.transport().slept.borrow(), vec![75.0]);
 
@@ -824,6 +922,24 @@ mod tests {
         let round: Value = serde_json::from_str(get("json_data")[0]).unwrap();
         assert_eq!(round, card);
         assert_eq!(character_form_fields(&json!({"data":{"name":"  "}})).unwrap_err().code(), ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn basic_auth_goes_on_every_request() {
+        let opts = ClientOptions { basic_auth: Some(("user".into(), "pa:ss".into())), ..Default::default() };
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(200, "[]")]), opts);
+        block_on(c.groups()).unwrap();
+        for r in c.transport().seen.borrow().iter() {
+            assert_eq!(r.header("authorization"), Some("Basic dXNlcjpwYTpzcw=="));
+        }
+    }
+
+    #[test]
+    fn a_refused_login_is_unauthorized() {
+        let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(403, r#"{"error":"Incorrect credentials"}"#)]), ClientOptions::default());
+        let e = block_on(c.login("alice", "wrong")).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Unauthorized);
+        assert!(e.message().contains("Incorrect credentials"));
     }
 
     #[test]

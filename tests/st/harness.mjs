@@ -19,11 +19,16 @@ export function freePort() {
   });
 }
 
-export async function startAll() {
+/** Starts the page server, a SillyTavern (options: { accounts }) and Chromium with the package loaded. */
+export async function startAll({ accounts = false } = {}) {
   const { server, url: pageUrl } = await serve({ port: await freePort() });
   const origin = pageUrl.replace(/\/$/, "");
   const stPort = await freePort();
-  execFileSync("scripts/sillytavern.sh", ["start", String(stPort), origin], { cwd: root, stdio: "inherit" });
+  execFileSync("scripts/sillytavern.sh", ["start", String(stPort), origin], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, ST_ACCOUNTS: accounts ? "true" : "false" },
+  });
   const browser = await launch();
   const page = await browser.context.newPage();
   const errors = collectErrors(page);
