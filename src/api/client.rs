@@ -286,6 +286,36 @@ impl JsStClient {
         self.run(&opts, |c| async move { to_js_value(&js_ok!(c.character(&avatar))?) })
     }
 
+    /// Full details of several characters, loaded lazily in batches of `batchSize` parallel
+    /// requests (default 6; identical requests in flight are shared). Resolves in the order
+    /// given; a character that failed to load is a `TavernError` in its slot.
+    #[wasm_bindgen(js_name = characterDetails, unchecked_return_type = "Promise<(StCharacter | TavernError)[]>")]
+    pub fn character_details(
+        &self,
+        avatars: Vec<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { batchSize?: number }")] opts: JsValue,
+    ) -> Promise {
+        let batch = number(&opts, "batchSize").map_or(6, |n| (n as usize).clamp(1, 32));
+        let me = JsStClient { inner: Rc::clone(&self.inner), parsed_list: Rc::clone(&self.parsed_list) };
+        let opts2 = opts.clone();
+        future_to_promise(async move {
+            let out = js_sys::Array::new();
+            for chunk in avatars.chunks(batch) {
+                let promises = js_sys::Array::new();
+                for a in chunk {
+                    promises.push(&me.character(a.clone(), opts2.clone()));
+                }
+                // allSettled: one failure does not sink the batch; it takes its slot instead.
+                let done = wasm_bindgen_futures::JsFuture::from(Promise::all_settled(&promises)).await?;
+                for r in js_sys::Array::from(&done).iter() {
+                    let ok = Reflect::get(&r, &JsValue::from_str("status")).ok().and_then(|s| s.as_string()).as_deref() == Some("fulfilled");
+                    out.push(&Reflect::get(&r, &JsValue::from_str(if ok { "value" } else { "reason" }))?);
+                }
+            }
+            Ok(out.into())
+        })
+    }
+
     /// Creates a character from a V2/V3 card object (and optional PNG avatar); resolves to its avatar file name.
     #[wasm_bindgen(js_name = createCharacter, unchecked_return_type = "Promise<string>")]
     pub fn create_character(

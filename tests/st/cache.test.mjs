@@ -83,3 +83,16 @@ test("the token bucket paces a burst of calls", async () => {
   assert.ok(r >= 750, `5 calls took ${r} ms`);
   assert.ok(r < 5000, `5 calls took ${r} ms`);
 });
+
+test("character details load lazily in batches, failures in their own slot", async () => {
+  const r = ok(await run(async (nct, c) => {
+    const list = await c.characters({ maxAgeMs: 60000 });
+    const avatars = [list[0].avatar, "missing-character.png", list[0].avatar];
+    const out = await c.characterDetails(avatars, { batchSize: 2 });
+    return out.map((x) => (nct.isTavernError(x) ? `error:${x.code}` : `ok:${x.name}`));
+  }));
+  assert.equal(r.length, 3);
+  assert.match(r[0], /^ok:/);
+  assert.match(r[1], /^error:(not_found|server_error)$/);
+  assert.equal(r[2], r[0]);
+});
