@@ -328,6 +328,20 @@ impl JsStClient {
         self.run(&opts, |c| async move { Ok(JsValue::from_str(&js_ok!(c.create_character(&card?, avatar))?)) })
     }
 
+    /// Replaces a character's card (full edit), keeping its avatar file name; an optional new PNG
+    /// replaces the image.
+    #[wasm_bindgen(js_name = editCharacter, unchecked_return_type = "Promise<void>")]
+    pub fn edit_character(
+        &self,
+        avatar: String,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] card: JsValue,
+        image: Option<Vec<u8>>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue,
+    ) -> Promise {
+        let card = json_arg(card, "card");
+        self.run(&opts, |c| async move { js_ok!(c.edit_character(&avatar, &card?, image)).map(|_| JsValue::UNDEFINED) })
+    }
+
     /// Deep-merges a partial card into a stored character.
     #[wasm_bindgen(js_name = mergeCharacter, unchecked_return_type = "Promise<void>")]
     pub fn merge_character(
@@ -524,6 +538,12 @@ impl JsStClient {
         let lines: Result<Vec<Value>, JsValue> = from_js_value(lines, "chat lines");
         let force = flag(&opts, "force");
         self.run(&opts, |c| async move { js_ok!(c.save_group_chat(&chat_id, &lines?, force)).map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Imports a group chat file (JSONL); resolves to the new chat id.
+    #[wasm_bindgen(js_name = importGroupChat, unchecked_return_type = "Promise<string>")]
+    pub fn import_group_chat(&self, bytes: Vec<u8>, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] opts: JsValue) -> Promise {
+        self.run(&opts, move |c| async move { Ok(JsValue::from_str(&js_ok!(c.import_group_chat(bytes))?)) })
     }
 
     /// Deletes a group chat.

@@ -341,6 +341,19 @@ impl<T: Transport> StClient<T> {
         Ok(name)
     }
 
+    /// Replaces a character's card with `card` (`/api/characters/edit`, the full-edit form), keeping
+    /// its avatar file name; an optional new PNG avatar replaces the image.
+    pub async fn edit_character(&self, avatar: &str, card: &Value, avatar_png: Option<Vec<u8>>) -> Result<()> {
+        let mut fields = character_form_fields(card)?;
+        fields.push(("avatar_url".into(), avatar.to_string()));
+        let file = avatar_png.map(|b| ("avatar".to_string(), "avatar.png".to_string(), "image/png".to_string(), b));
+        let resp = self.call(multipart("/api/characters/edit", fields, file), Op::Write).await?;
+        if let Some(e) = soft_error(&resp.text()) {
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// Deep-merges a partial card into a stored character (`/api/characters/merge-attributes`).
     pub async fn merge_character(&self, avatar: &str, partial: &Value) -> Result<()> {
         let mut body = partial.clone();
@@ -472,6 +485,17 @@ impl<T: Transport> StClient<T> {
     /// Saves a group chat (same integrity rules as solo chats).
     pub async fn save_group_chat(&self, chat_id: &str, lines: &[Value], force: bool) -> Result<()> {
         self.post("/api/chats/group/save", json!({"id": chat_id, "chat": lines, "force": force}), Op::Write).await.map(drop)
+    }
+
+    /// Imports a group chat file (JSONL); returns the new chat id.
+    pub async fn import_group_chat(&self, bytes: Vec<u8>) -> Result<String> {
+        let req = multipart("/api/chats/group/import", vec![], Some(("avatar".into(), "chat.jsonl".into(), "application/octet-stream".into(), bytes)));
+        let v = parse_json_body(&self.call(req, Op::Create).await?)?;
+        match v.get("res") {
+            Some(Value::String(id)) => Ok(id.clone()),
+            Some(other) => Ok(other.to_string()),
+            None => Err(Error::new(ErrorCode::ServerError, format!("chats/group/import: no `res` in {}", short(&v)))),
+        }
     }
 
     /// Deletes a group chat.

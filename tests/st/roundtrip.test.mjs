@@ -91,6 +91,28 @@ test("chat export and import, lorebook import", async () => {
   assert.equal(r.entries, Object.keys(JSON.parse(book).entries).length);
 });
 
+test("full character edit keeps the file name and replaces the card; group chats import", async () => {
+  const r = ok(await inPage(env.page, env.stUrl, async (_, c) => {
+    const avatar = await c.createCharacter({ spec: "chara_card_v2", data: { name: "Edith", description: "before", tags: ["a"] } }, undefined, {});
+    await c.editCharacter(avatar, { spec: "chara_card_v2", data: { name: "Edith", description: "after", tags: ["b", "c"], alternate_greetings: ["hi"] } });
+    const got = await c.character(avatar);
+    const group = await c.createGroup({ name: "Importers", members: [avatar] });
+    const jsonl = [JSON.stringify({ chat_metadata: { integrity: "g" }, user_name: "unused", character_name: "unused" }),
+      JSON.stringify({ name: "User", is_user: true, is_system: false, mes: "group hello", send_date: "2026-11-27T05:00:00.000Z", extra: {} })].join("\n");
+    const id = await c.importGroupChat(new TextEncoder().encode(jsonl));
+    const chat = await c.groupChat(id);
+    await c.deleteGroup(group.id);
+    await c.deleteCharacter(avatar, { deleteChats: true });
+    return { avatar, got, id, mes: chat.at(-1)?.mes };
+  }));
+  assert.equal(r.got.avatar, r.avatar);
+  assert.equal(r.got.data.description, "after");
+  assert.deepEqual(r.got.data.tags, ["b", "c"]);
+  assert.deepEqual(r.got.data.alternate_greetings, ["hi"]);
+  assert.ok(r.id.length > 0);
+  assert.equal(r.mes, "group hello");
+});
+
 test("import from a URL the server is allowed to fetch", async () => {
   const url = `http://127.0.0.1:${files.address().port}/cards/basic.png`;
   const r = ok(await inPage(env.page, env.stUrl, async (_, c, u) => {

@@ -14,6 +14,11 @@ export const sillytavernView = {
   render({ engine }) {
     const url = h("input", { id: "st-url", type: "url", required: true, "aria-label": "SillyTavern URL", placeholder: "http://127.0.0.1:8123" });
     const connect = h("button", { type: "submit", class: "primary", id: "st-connect" }, "Connect");
+    const handle = h("input", { id: "st-handle", autocomplete: "username", placeholder: "User (handle)", "aria-label": "User handle" });
+    const password = h("input", { id: "st-password", type: "password", autocomplete: "current-password", placeholder: "Password", "aria-label": "Password" });
+    const account = h("details", { id: "st-account" },
+      h("summary", {}, "Account (only if your SillyTavern has user accounts on)"),
+      h("div", { class: "inline-form" }, handle, password));
     const status = h("p", { id: "st-status", role: "status" }, "Not connected.");
     const errorBox = h("p", { id: "st-error", class: "error", role: "alert", hidden: true });
     const grid = h("ul", { id: "st-grid", class: "grid", "aria-label": "SillyTavern characters" });
@@ -50,6 +55,7 @@ export const sillytavernView = {
       try {
         const st = sillyTavern(engine, base);
         await st.connect();
+        if (handle.value.trim()) await st.login(handle.value.trim(), password.value);
         await store.setSettings({ connection: { url: base } }).catch(() => {});
         const list = await st.characters({ maxAgeMs: 30000 });
         status.textContent = `Connected: ${list.length} character${list.length === 1 ? "" : "s"} on ${base}.`;
@@ -84,6 +90,6 @@ export const sillytavernView = {
     return h("section", { class: "stack", "aria-labelledby": "st-title" },
       h("h1", { id: "st-title" }, "SillyTavern"),
       h("p", { class: "muted" }, "Your SillyTavern must allow this page's origin (config.yaml → cors.origin, credentials: true) and use the same host name as this page."),
-      form, status, errorBox, grid);
+      form, account, status, errorBox, grid);
   },
 };
