@@ -30,11 +30,11 @@ if [ ! -f pkg/package.json ]; then
 fi
 stage "size budget"             node scripts/size.mjs pkg/nextchat_tavern_bg.wasm --budget-kb "${WASM_GZIP_BUDGET_KB:-720}"
 stage "browser tests (wasm-bindgen-test, headless Chromium)" scripts/test-browser.sh
-stage "node tests"              node --test tests/node/
-stage "end-to-end: demo, store, library (playwright-core, headless Chromium)" node --test tests/e2e/
+stage "node tests"              node --test --test-timeout=180000 tests/node/
+stage "end-to-end: demo, store, library (playwright-core, headless Chromium)" node --test --test-timeout=180000 tests/e2e/
 stage "Next.js 14 smoke"        scripts/test-nextjs.sh
 stage "SillyTavern 1.19 integration (real server from npm, headless Chromium)" \
-  bash -c 'scripts/sillytavern.sh install && node --test tests/st/'
+  bash -c 'scripts/sillytavern.sh install && node --test --test-timeout=300000 tests/st/'
 
 # Totals: cargo/libtest ("test result: ok. N passed; M failed") and node:test ("# pass N", "# fail N").
 passed=$(( $(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}') \

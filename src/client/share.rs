@@ -111,7 +111,8 @@ impl<T: Clone> Cache<T> {
     /// Reads `key` at `now_ms`.
     pub fn get(&self, key: &str, now_ms: f64, max_age_ms: f64) -> Lookup<T> {
         match self.entries.borrow().get(key) {
-            Some(e) if now_ms - e.fetched_ms <= max_age_ms => Lookup::Fresh(e.value.clone(), e.fetched_ms),
+            // Strictly younger: `max_age_ms: 0` always revalidates.
+            Some(e) if now_ms - e.fetched_ms < max_age_ms => Lookup::Fresh(e.value.clone(), e.fetched_ms),
             Some(e) => Lookup::Stale(e.value.clone(), e.fetched_ms),
             None => Lookup::Miss,
         }
@@ -261,6 +262,7 @@ mod tests {
         c.put("c".into(), "C", 20.0);
         assert_eq!(c.len(), 2);
         assert_eq!(c.get("a", 20.0, 100.0), Lookup::Miss, "oldest evicted");
+        assert_eq!(c.get("c", 20.0, 0.0), Lookup::Stale("C", 20.0), "max age 0 is always stale");
         c.clear();
         assert!(c.is_empty());
     }

@@ -35,7 +35,10 @@ test("the cached list is served without a request, revalidated when stale, dropp
     const cachedMs = performance.now() - t0;
     const afterTwo = count("/api/characters/all", mark);
     // Stale: served at once, fresh list delivered through onUpdate.
-    const updated = new Promise((resolve) => c.characters({ maxAgeMs: 0, onUpdate: resolve }));
+    const updated = new Promise((resolve, reject) => {
+      setTimeout(() => reject(new Error("onUpdate was not called within 20 s")), 20000);
+      c.characters({ maxAgeMs: 0, onUpdate: resolve });
+    });
     const fresh = await updated;
     const afterStale = count("/api/characters/all", mark);
     // A write drops the cache: the next cached read goes to the server and sees the new character.
