@@ -20,8 +20,7 @@ use serde_json::{json, Value};
 use super::http::Transport;
 use super::st::StClient;
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::env::iso8601;
-use crate::store::jsonl::parse_chat_jsonl;
+use crate::store::jsonl::{new_message_to_st, parse_chat_jsonl};
 use crate::store::schema::NewMessage;
 
 /// How many times [`StClient::sync_chat`] reloads and merges after integrity conflicts before
@@ -213,26 +212,7 @@ pub fn to_lines(link: &ChatLink, messages: &[NewMessage]) -> Vec<Value> {
     let mut meta = if link.chat_metadata.is_object() { link.chat_metadata.clone() } else { json!({}) };
     meta["integrity"] = json!(link.integrity);
     let mut lines = vec![json!({"chat_metadata": meta, "user_name": "unused", "character_name": "unused"})];
-    for m in messages {
-        let mut o = serde_json::Map::new();
-        o.insert("name".into(), json!(m.name));
-        o.insert("is_user".into(), json!(m.is_user));
-        o.insert("is_system".into(), json!(m.is_system));
-        if let Some(d) = m.send_date {
-            o.insert("send_date".into(), json!(iso8601(d)));
-        }
-        o.insert("mes".into(), json!(m.mes));
-        if !m.swipes.is_empty() {
-            o.insert("swipes".into(), json!(m.swipes));
-            o.insert("swipe_id".into(), json!(m.swipe_id));
-            o.insert("swipe_info".into(), json!(m.swipe_info));
-        }
-        o.insert("extra".into(), m.extra.clone().filter(Value::is_object).unwrap_or_else(|| json!({})));
-        for (k, v) in &m.fields {
-            o.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-        lines.push(Value::Object(o));
-    }
+    lines.extend(messages.iter().map(new_message_to_st));
     lines
 }
 

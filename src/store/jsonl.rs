@@ -14,6 +14,23 @@ pub fn st_create_date(ms: i64) -> String {
 
 /// One message as a SillyTavern JSONL object.
 pub fn message_to_st(m: &Message) -> Value {
+    new_message_to_st(&NewMessage {
+        name: m.name.clone(),
+        is_user: m.is_user,
+        is_system: m.is_system,
+        mes: m.mes.clone(),
+        send_date: m.send_date,
+        swipes: m.swipes.clone(),
+        swipe_id: m.swipe_id,
+        swipe_info: m.swipe_info.clone(),
+        extra: Some(m.extra.clone()),
+        fields: m.fields.clone(),
+    })
+}
+
+/// A message in the caller's shape as a SillyTavern JSONL object (missing per-swipe metadata is
+/// filled in as SillyTavern writes it).
+pub fn new_message_to_st(m: &NewMessage) -> Value {
     let mut o = Map::new();
     o.insert("name".into(), json!(m.name));
     o.insert("is_user".into(), json!(m.is_user));
@@ -33,7 +50,7 @@ pub fn message_to_st(m: &Message) -> Value {
             .collect();
         o.insert("swipe_info".into(), Value::Array(info));
     }
-    o.insert("extra".into(), if m.extra.is_object() { m.extra.clone() } else { json!({}) });
+    o.insert("extra".into(), m.extra.clone().filter(Value::is_object).unwrap_or_else(|| json!({})));
     for (k, v) in &m.fields {
         o.entry(k.clone()).or_insert_with(|| v.clone());
     }
