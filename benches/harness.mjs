@@ -3,9 +3,11 @@
 // Times are the median of `runs` timed runs (after `warmup` untimed ones), in milliseconds per call.
 import { readFileSync } from "node:fs";
 
-/** Loads the built package (pkg/) synchronously; run `make pkg` first. */
+/** Loads the built package (pkg/, or NEXTCHAT_PKG=/path/to/pkg); run `make pkg` first. */
 export async function loadPackage() {
-  const dir = new URL("../pkg/", import.meta.url);
+  const dir = process.env.NEXTCHAT_PKG
+    ? new URL(`file://${process.env.NEXTCHAT_PKG.replace(/\/?$/, "/")}`)
+    : new URL("../pkg/", import.meta.url);
   const m = await import(new URL("nextchat_tavern.js", dir));
   m.initSync({ module: readFileSync(new URL("nextchat_tavern_bg.wasm", dir)) });
   return m;
