@@ -119,6 +119,36 @@ pub fn build_prompt(
     #[wasm_bindgen(unchecked_param_type = "PromptRequest")] request: JsValue,
     #[wasm_bindgen(js_name = countTokens, unchecked_optional_param_type = "(text: string) => number")] count_tokens: JsValue,
 ) -> Result<JsValue, JsValue> {
+    // The character (and group members) may be given as cards straight from the codec.
+    let fix = |v: JsValue, what: &str| -> Result<JsValue, JsValue> {
+        if v.is_undefined() || v.is_null() {
+            return Ok(v);
+        }
+        let raw: serde_json::Value = from_js_value(v, what)?;
+        to_js_value(&prompt::character_from_value(&raw)?)
+    };
+    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    if request.is_object() {
+        let request = js_sys::Object::assign(&js_sys::Object::new(), request.unchecked_ref());
+        js_sys::Reflect::set(&request, &JsValue::from_str("character"), &fix(get(&request, "character"), "character")?)?;
+        let group = get(&request, "group");
+        if group.is_object() {
+            let group = js_sys::Object::assign(&js_sys::Object::new(), group.unchecked_ref());
+            if let Ok(members) = get(&group, "members").dyn_into::<js_sys::Array>() {
+                let fixed = js_sys::Array::new();
+                for m in members.iter() {
+                    fixed.push(&fix(m, "group member")?);
+                }
+                js_sys::Reflect::set(&group, &JsValue::from_str("members"), &fixed)?;
+            }
+            js_sys::Reflect::set(&request, &JsValue::from_str("group"), &group)?;
+        }
+        return build_prompt_fixed(request.into(), count_tokens);
+    }
+    build_prompt_fixed(request, count_tokens)
+}
+
+fn build_prompt_fixed(request: JsValue, count_tokens: JsValue) -> Result<JsValue, JsValue> {
     let req: PromptRequest = from_js_value(request, "request")?;
     let mut c = counter(count_tokens);
     let out = prompt::build_prompt(&req, &mut c)?;

@@ -537,6 +537,132 @@ pub(crate) const ST_FIELDS: &[(Field, &[&str], &[&str], &str)] = &[
     (Field::AddMemo, &["addMemo", "add_memo"], &["add_memo", "addMemo"], "add_memo"),
 ];
 
+/// The typed setting a top-level (World Info dialect) key names, if any.
+fn top_field(name: &str) -> Option<Field> {
+    Some(match name {
+        "position" => Field::Position,
+        "excludeRecursion" => Field::ExcludeRecursion,
+        "exclude_recursion" => Field::ExcludeRecursion,
+        "preventRecursion" => Field::PreventRecursion,
+        "prevent_recursion" => Field::PreventRecursion,
+        "delayUntilRecursion" => Field::DelayUntilRecursion,
+        "delay_until_recursion" => Field::DelayUntilRecursion,
+        "displayIndex" => Field::DisplayIndex,
+        "display_index" => Field::DisplayIndex,
+        "probability" => Field::Probability,
+        "useProbability" => Field::UseProbability,
+        "use_probability" => Field::UseProbability,
+        "depth" => Field::Depth,
+        "selectiveLogic" => Field::SelectiveLogic,
+        "selective_logic" => Field::SelectiveLogic,
+        "outletName" => Field::OutletName,
+        "outlet_name" => Field::OutletName,
+        "group" => Field::Group,
+        "groupOverride" => Field::GroupOverride,
+        "group_override" => Field::GroupOverride,
+        "groupWeight" => Field::GroupWeight,
+        "group_weight" => Field::GroupWeight,
+        "scanDepth" => Field::ScanDepth,
+        "scan_depth" => Field::ScanDepth,
+        "caseSensitive" => Field::CaseSensitive,
+        "case_sensitive" => Field::CaseSensitive,
+        "matchWholeWords" => Field::MatchWholeWords,
+        "match_whole_words" => Field::MatchWholeWords,
+        "useGroupScoring" => Field::UseGroupScoring,
+        "use_group_scoring" => Field::UseGroupScoring,
+        "automationId" => Field::AutomationId,
+        "automation_id" => Field::AutomationId,
+        "role" => Field::Role,
+        "vectorized" => Field::Vectorized,
+        "sticky" => Field::Sticky,
+        "cooldown" => Field::Cooldown,
+        "delay" => Field::Delay,
+        "matchPersonaDescription" => Field::MatchPersonaDescription,
+        "match_persona_description" => Field::MatchPersonaDescription,
+        "matchCharacterDescription" => Field::MatchCharacterDescription,
+        "match_character_description" => Field::MatchCharacterDescription,
+        "matchCharacterPersonality" => Field::MatchCharacterPersonality,
+        "match_character_personality" => Field::MatchCharacterPersonality,
+        "matchCharacterDepthPrompt" => Field::MatchCharacterDepthPrompt,
+        "match_character_depth_prompt" => Field::MatchCharacterDepthPrompt,
+        "matchScenario" => Field::MatchScenario,
+        "match_scenario" => Field::MatchScenario,
+        "matchCreatorNotes" => Field::MatchCreatorNotes,
+        "match_creator_notes" => Field::MatchCreatorNotes,
+        "triggers" => Field::Triggers,
+        "ignoreBudget" => Field::IgnoreBudget,
+        "ignore_budget" => Field::IgnoreBudget,
+        "characterFilter" => Field::CharacterFilter,
+        "character_filter" => Field::CharacterFilter,
+        "addMemo" => Field::AddMemo,
+        "add_memo" => Field::AddMemo,
+        _ => return None,
+    })
+}
+
+/// The typed setting an `extensions` key names, and the alias rank (0 = preferred spelling).
+fn ext_field(name: &str) -> Option<(Field, usize)> {
+    Some(match name {
+        "position" => (Field::Position, 0),
+        "exclude_recursion" => (Field::ExcludeRecursion, 0),
+        "excludeRecursion" => (Field::ExcludeRecursion, 1),
+        "prevent_recursion" => (Field::PreventRecursion, 0),
+        "preventRecursion" => (Field::PreventRecursion, 1),
+        "delay_until_recursion" => (Field::DelayUntilRecursion, 0),
+        "delayUntilRecursion" => (Field::DelayUntilRecursion, 1),
+        "display_index" => (Field::DisplayIndex, 0),
+        "displayIndex" => (Field::DisplayIndex, 1),
+        "probability" => (Field::Probability, 0),
+        "useProbability" => (Field::UseProbability, 0),
+        "use_probability" => (Field::UseProbability, 1),
+        "depth" => (Field::Depth, 0),
+        "selectiveLogic" => (Field::SelectiveLogic, 0),
+        "selective_logic" => (Field::SelectiveLogic, 1),
+        "outlet_name" => (Field::OutletName, 0),
+        "outletName" => (Field::OutletName, 1),
+        "group" => (Field::Group, 0),
+        "group_override" => (Field::GroupOverride, 0),
+        "groupOverride" => (Field::GroupOverride, 1),
+        "group_weight" => (Field::GroupWeight, 0),
+        "groupWeight" => (Field::GroupWeight, 1),
+        "scan_depth" => (Field::ScanDepth, 0),
+        "scanDepth" => (Field::ScanDepth, 1),
+        "case_sensitive" => (Field::CaseSensitive, 0),
+        "caseSensitive" => (Field::CaseSensitive, 1),
+        "match_whole_words" => (Field::MatchWholeWords, 0),
+        "matchWholeWords" => (Field::MatchWholeWords, 1),
+        "use_group_scoring" => (Field::UseGroupScoring, 0),
+        "useGroupScoring" => (Field::UseGroupScoring, 1),
+        "automation_id" => (Field::AutomationId, 0),
+        "automationId" => (Field::AutomationId, 1),
+        "role" => (Field::Role, 0),
+        "vectorized" => (Field::Vectorized, 0),
+        "sticky" => (Field::Sticky, 0),
+        "cooldown" => (Field::Cooldown, 0),
+        "delay" => (Field::Delay, 0),
+        "match_persona_description" => (Field::MatchPersonaDescription, 0),
+        "matchPersonaDescription" => (Field::MatchPersonaDescription, 1),
+        "match_character_description" => (Field::MatchCharacterDescription, 0),
+        "matchCharacterDescription" => (Field::MatchCharacterDescription, 1),
+        "match_character_personality" => (Field::MatchCharacterPersonality, 0),
+        "matchCharacterPersonality" => (Field::MatchCharacterPersonality, 1),
+        "match_character_depth_prompt" => (Field::MatchCharacterDepthPrompt, 0),
+        "matchCharacterDepthPrompt" => (Field::MatchCharacterDepthPrompt, 1),
+        "match_scenario" => (Field::MatchScenario, 0),
+        "matchScenario" => (Field::MatchScenario, 1),
+        "match_creator_notes" => (Field::MatchCreatorNotes, 0),
+        "matchCreatorNotes" => (Field::MatchCreatorNotes, 1),
+        "triggers" => (Field::Triggers, 0),
+        "ignore_budget" => (Field::IgnoreBudget, 0),
+        "ignoreBudget" => (Field::IgnoreBudget, 1),
+        "character_filter" => (Field::CharacterFilter, 0),
+        "characterFilter" => (Field::CharacterFilter, 1),
+        "add_memo" => (Field::AddMemo, 0),
+        "addMemo" => (Field::AddMemo, 1),
+        _ => return None,
+    })
+}
+
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub(crate) enum Field {
     Position,
@@ -868,13 +994,10 @@ impl LorebookEntry {
                 _ => {
                     // Top-level SillyTavern settings (WI dialect; also tolerated in V2 entries).
                     let mut hit = false;
-                    for (f, top, _, _) in ST_FIELDS {
-                        if top.contains(&k.as_str()) && !consumed_st.iter().any(|c| c.0 == *f) {
-                            if e.set_field(*f, &val) {
-                                consumed_st.push((*f, k.clone(), val.clone()));
-                                hit = true;
-                            }
-                            break;
+                    if let Some(f) = top_field(&k) {
+                        if !consumed_st.iter().any(|c| c.0 == f) && e.set_field(f, &val) {
+                            consumed_st.push((f, k.clone(), val.clone()));
+                            hit = true;
                         }
                     }
                     hit
@@ -892,35 +1015,39 @@ impl LorebookEntry {
         // Lift SillyTavern settings out of `extensions` (snake_case, with aliases, Q13).
         // The precise `extensions.position` wins over the spec's coarse string.
         if !e.extensions.is_empty() {
-            for (f, _, ext_names, _) in ST_FIELDS {
-                for name in ext_names.iter() {
-                    if let Some(val) = e.extensions.get(*name) {
-                        let top_level = consumed_st.iter().find(|c| c.0 == *f && *f != Field::Position);
-                        if let Some((_, top_key, top_val)) = top_level {
-                            // The top-level value wins. An equal copy in `extensions` (ST writes
-                            // `case_sensitive` in both places) is a mirror and is dropped; a
-                            // different one is kept as is, and so is the top-level key (in
-                            // `extra`), so both are written back.
-                            let mut probe = e.clone();
-                            if probe.set_field(*f, &val.clone()) && probe.get_field(*f).0 == e.get_field(*f).0 {
-                                e.extensions.remove(*name);
-                            } else {
-                                e.extra.insert(top_key.clone(), top_val.clone());
-                            }
-                            break;
-                        }
-                        if e.set_field(*f, &val.clone()) {
-                            e.extensions.remove(*name);
-                        } else {
-                            warnings.push(
-                                "lorebook_setting_unreadable",
-                                format!(
-                                    "entry {index}: extensions.{name} has an unexpected type; kept as is, default used"
-                                ),
-                            );
-                        }
-                        break; // only the first alias found is lifted; others stay in the map
+            // The known settings present, each with its best-ranked spelling (only that one is
+            // lifted; other spellings stay in the map).
+            let mut found: Vec<(Field, usize, String)> = Vec::new();
+            for k in e.extensions.keys() {
+                if let Some((f, rank)) = ext_field(k) {
+                    match found.iter_mut().find(|x| x.0 == f) {
+                        Some(x) if rank < x.1 => *x = (f, rank, k.clone()),
+                        Some(_) => {}
+                        None => found.push((f, rank, k.clone())),
                     }
+                }
+            }
+            for (f, _, name) in found {
+                let Some(val) = e.extensions.get(&name).cloned() else { continue };
+                let top_level = consumed_st.iter().find(|c| c.0 == f && f != Field::Position);
+                if let Some((_, top_key, top_val)) = top_level {
+                    // The top-level value wins. An equal copy in `extensions` (ST writes
+                    // `case_sensitive` in both places) is a mirror and is dropped; a
+                    // different one is kept as is, and so is the top-level key (in
+                    // `extra`), so both are written back.
+                    let mut probe = e.clone();
+                    if probe.set_field(f, &val) && probe.get_field(f).0 == e.get_field(f).0 {
+                        e.extensions.shift_remove(&name);
+                    } else {
+                        e.extra.insert(top_key.clone(), top_val.clone());
+                    }
+                } else if e.set_field(f, &val) {
+                    e.extensions.shift_remove(&name);
+                } else {
+                    warnings.push(
+                        "lorebook_setting_unreadable",
+                        format!("entry {index}: extensions.{name} has an unexpected type; kept as is, default used"),
+                    );
                 }
             }
         }
@@ -1309,6 +1436,19 @@ mod tests {
         assert_eq!(wi.entries[0].depth, 1);
         assert_eq!(wi.entries[0].position, Position::AtDepth);
         assert_eq!(wi.entries[0].extensions, e.extensions);
+    }
+
+    #[test]
+    fn field_lookup_matches_the_table() {
+        for (f, tops, exts, out) in ST_FIELDS {
+            for t in tops.iter() {
+                assert_eq!(top_field(t), Some(*f), "{t}");
+            }
+            for (i, x) in exts.iter().enumerate() {
+                assert_eq!(ext_field(x), Some((*f, i)), "{x}");
+            }
+            assert!(exts.contains(out), "{out} is written but not read back");
+        }
     }
 
     #[test]

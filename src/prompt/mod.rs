@@ -59,6 +59,32 @@ pub struct CharacterInput {
     pub tags: Vec<String>,
 }
 
+/// Reads a character from a V1 flat object or a V2/V3 card (`{spec, data: {…}}`, as the card
+/// codec returns it): the card's `data` fields, with `extensions.depth_prompt` and the tags.
+/// Anything else is an error naming what was given.
+pub fn character_from_value(v: &serde_json::Value) -> crate::Result<CharacterInput> {
+    use serde_json::Value;
+    let Value::Object(top) = v else {
+        return Err(crate::Error::invalid_argument(format!("a character must be an object (a card), got {v}")));
+    };
+    let mut flat = match top.get("data") {
+        Some(Value::Object(data)) => {
+            let mut f = data.clone();
+            if let Some(a) = top.get("avatar") {
+                f.entry("avatar").or_insert_with(|| a.clone());
+            }
+            f
+        }
+        _ => top.clone(),
+    };
+    if !flat.contains_key("depth_prompt") && !flat.contains_key("depthPrompt") {
+        if let Some(dp) = flat.get("extensions").and_then(|e| e.get("depth_prompt")).cloned() {
+            flat.insert("depth_prompt".into(), dp);
+        }
+    }
+    serde_json::from_value(Value::Object(flat)).map_err(|e| crate::Error::invalid_argument(format!("character: {e}")))
+}
+
 /// The character's depth prompt ("character's note").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -404,4 +430,24 @@ pub struct PromptOutput {
     pub local_variables: VarMap,
     /// Global variables after macros ran.
     pub global_variables: VarMap,
+}
+
+#[cfg(test)]
+mod card_input_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn characters_come_from_v3_cards_v2_cards_and_flat_objects() {
+        let v3 = json!({"spec": "chara_card_v3", "spec_version": "3.0", "data": {
+            "name": "Nova", "description": "A pilot.", "first_mes": "Hi", "tags": ["sci-fi"],
+            "extensions": {"depth_prompt": {"prompt": "Stay calm.", "depth": 2, "role": "system"}}}});
+        let c = character_from_value(&v3).unwrap();
+        assert_eq!((c.name.as_str(), c.description.as_str(), c.first_mes.as_str()), ("Nova", "A pilot.", "Hi"));
+        assert_eq!(c.tags, ["sci-fi"]);
+        assert_eq!(c.depth_prompt.unwrap().prompt, "Stay calm.");
+        let flat = character_from_value(&json!({"name": "Old", "description": "V1"})).unwrap();
+        assert_eq!(flat.name, "Old");
+        assert_eq!(character_from_value(&json!(42)).unwrap_err().code(), crate::ErrorCode::InvalidArgument);
+    }
 }

@@ -46,6 +46,18 @@ test("connect, import a SillyTavern character, chat with streaming, reload keeps
 
   await p.reload();
   await p.waitForFunction(() => document.querySelectorAll("#chat-log li").length === 3, null, { timeout: 30000 });
+
+  // The prompt inspector shows the assembled prompt for the imported character, with its report.
+  await p.goto(`${base}#/inspector`);
+  await p.waitForSelector("#insp-summary", { timeout: 30000 });
+  await p.fill("#insp-input", "Tell me about the forest.");
+  await p.click("#insp-run");
+  await p.waitForFunction(() => document.querySelector("#insp-messages li:last-child pre")?.textContent === "Tell me about the forest.");
+  const system = await p.$$eval("#insp-messages li.system pre", (els) => els.map((e) => e.textContent).join("\n"));
+  assert.match(system, /Seraphina/, "the card's name and description are in the prompt");
+  assert.doesNotMatch(system, /Write 's next reply/, "the character name is filled in");
+  assert.ok(await p.$$eval("#insp-blocks tbody tr", (rows) => rows.length) > 2);
+  assert.match(await p.textContent("#insp-summary"), /\d+ messages · \d+ tokens/);
   assert.deepEqual(errors, []);
   await p.close();
 });

@@ -5,5 +5,6 @@ import { library } from "./library.js";
 import { settings } from "./settings.js";
 import { sillytavernView } from "./sillytavern.js";
 import { chat } from "./chat.js";
+import { inspector } from "./inspector.js";
 
-export const views = [home, cards, library, chat, sillytavernView, settings];
+export const views = [home, cards, library, chat, inspector, sillytavernView, settings];

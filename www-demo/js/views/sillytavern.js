@@ -30,6 +30,7 @@ export const sillytavernView = {
     };
 
     async function importOne(c, button) {
+      store ??= await openStore(engine);
       button.disabled = true;
       button.textContent = "Importing…";
       try {
@@ -47,6 +48,7 @@ export const sillytavernView = {
 
     async function load() {
       showError(null);
+      store ??= await openStore(engine); // a click can come before the store is open
       const base = url.value.trim();
       status.textContent = `Connecting to ${base}…`;
       for (const u of shownUrls) URL.revokeObjectURL(u);
@@ -76,12 +78,13 @@ export const sillytavernView = {
       }
     }
 
-    const form = h("form", { id: "st-form", class: "inline-form", "aria-label": "SillyTavern connection" }, url, connect);
+    const form = h("form", { id: "st-form", class: "stack", "aria-label": "SillyTavern connection" },
+      h("div", { class: "inline-form" }, url, connect), account);
     form.addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
 
     openStore(engine).then(async (s) => {
       store = s;
-      url.value = await connectionUrl(store);
+      if (!url.value) url.value = await connectionUrl(store); // never overwrite what the user typed
       // Reconnect by itself only to a server the user connected to before.
       const saved = (await store.getSettings().catch(() => null))?.connection?.url;
       if (saved) load();
@@ -90,6 +93,6 @@ export const sillytavernView = {
     return h("section", { class: "stack", "aria-labelledby": "st-title" },
       h("h1", { id: "st-title" }, "SillyTavern"),
       h("p", { class: "muted" }, "Your SillyTavern must allow this page's origin (config.yaml → cors.origin, credentials: true) and use the same host name as this page."),
-      form, account, status, errorBox, grid);
+      form, status, errorBox, grid);
   },
 };
