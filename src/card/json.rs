@@ -126,9 +126,9 @@ pub fn card_from_json_value(
                     }
                 }
             }
-            top.remove("spec");
-            top.remove("spec_version");
-            let data = match top.remove("data") {
+            top.shift_remove("spec");
+            top.shift_remove("spec_version");
+            let data = match top.shift_remove("data") {
                 Some(Value::Object(d)) => d,
                 other => {
                     w.push("data_missing", "`data` is missing or not an object; using the top-level fields");
@@ -141,7 +141,7 @@ pub fn card_from_json_value(
             let had_book = data.get("character_book").is_some_and(|b| !b.is_null());
             read_data(data, &mut card, limits, w, false)?;
             // Q9: a book at the top level instead of under `data`.
-            if let Some(b) = top.remove("character_book") {
+            if let Some(b) = top.shift_remove("character_book") {
                 if !had_book && (b.is_object() || b.is_array()) {
                     w.push("character_book_top_level", "character_book was at the top level; moved under data");
                     card.character_book = Some(Lorebook::from_value(&b, &limits.lorebook(), w)?);
@@ -160,7 +160,7 @@ pub fn card_from_json_value(
                 ("char_greeting", "first_mes"),
                 ("example_dialogue", "mes_example"),
             ] {
-                if let Some(v) = top.remove(from) {
+                if let Some(v) = top.shift_remove(from) {
                     if top.contains_key(to) {
                         put_extra(&mut card, from.into(), v, w);
                     } else {
@@ -217,14 +217,14 @@ fn file_stem(name: &str) -> Option<String> {
 /// V1 (and SillyTavern hybrid without `spec`): the fields sit at the top level.
 fn read_v1(mut top: Map<String, Value>, card: &mut Card, limits: &Limits, w: &mut Warnings) -> Result<(), Error> {
     // Legacy ST keys that belong in `data`/`extensions`.
-    if let Some(c) = top.remove("creatorcomment") {
+    if let Some(c) = top.shift_remove("creatorcomment") {
         if top.get("creator_notes").is_none() {
             top.insert("creator_notes".into(), c);
         } else {
             put_extra(card, "creatorcomment".into(), c, w);
         }
     }
-    let mut ext = match top.remove("extensions") {
+    let mut ext = match top.shift_remove("extensions") {
         Some(Value::Object(m)) => m,
         Some(Value::Null) | None => Map::new(),
         Some(other) => {
@@ -233,7 +233,7 @@ fn read_v1(mut top: Map<String, Value>, card: &mut Card, limits: &Limits, w: &mu
         }
     };
     for k in ["talkativeness", "fav"] {
-        if let Some(v) = top.remove(k) {
+        if let Some(v) = top.shift_remove(k) {
             if ext.contains_key(k) {
                 put_extra(card, k.into(), v, w);
             } else {
@@ -247,7 +247,7 @@ fn read_v1(mut top: Map<String, Value>, card: &mut Card, limits: &Limits, w: &mu
     let keys: Vec<String> = top.keys().cloned().collect();
     for k in keys {
         if is_data_key(&k) {
-            let v = top.remove(&k).unwrap();
+            let v = top.shift_remove(&k).unwrap();
             data.insert(k, v);
         }
     }
@@ -569,7 +569,7 @@ fn normalise_extensions(card: &mut Card, w: &mut Warnings) {
 /// Agnai native character export (card-formats.md §6.4).
 fn read_agnai(mut top: Map<String, Value>, card: &mut Card, limits: &Limits, w: &mut Warnings) -> Result<(), Error> {
     let mut agnai = Map::new();
-    let take_str = |top: &mut Map<String, Value>, k: &str| top.remove(k).and_then(|v| lenient::string(&v));
+    let take_str = |top: &mut Map<String, Value>, k: &str| top.shift_remove(k).and_then(|v| lenient::string(&v));
     card.name = take_str(&mut top, "name").unwrap_or_default();
     card.first_mes = take_str(&mut top, "greeting").unwrap_or_default();
     card.scenario = take_str(&mut top, "scenario").unwrap_or_default();
@@ -579,26 +579,26 @@ fn read_agnai(mut top: Map<String, Value>, card: &mut Card, limits: &Limits, w: 
     card.post_history_instructions = take_str(&mut top, "postHistoryInstructions").unwrap_or_default();
     card.creator = take_str(&mut top, "creator").unwrap_or_default();
     card.character_version = take_str(&mut top, "characterVersion").unwrap_or_default();
-    if let Some(v) = top.remove("alternateGreetings") {
+    if let Some(v) = top.shift_remove("alternateGreetings") {
         card.alternate_greetings = list_field("alternate_greetings", &v, false, w).unwrap_or_default();
     }
-    if let Some(v) = top.remove("tags") {
+    if let Some(v) = top.shift_remove("tags") {
         card.tags = list_field("tags", &v, true, w).unwrap_or_default();
     }
-    if let Some(Value::Object(m)) = top.remove("extensions") {
+    if let Some(Value::Object(m)) = top.shift_remove("extensions") {
         card.extensions = m;
     }
-    if let Some(p) = top.remove("persona") {
+    if let Some(p) = top.shift_remove("persona") {
         card.description = render_agnai_persona(&card.name, &p);
         agnai.insert("persona".into(), p);
     }
-    if let Some(b) = top.remove("characterBook") {
+    if let Some(b) = top.shift_remove("characterBook") {
         if !b.is_null() {
             let book = crate::lorebook::formats::lorebook_from_json_value(&b, limits, w)?.0;
             card.character_book = Some(book);
         }
     }
-    if let Some(Value::Object(ins)) = top.remove("insert") {
+    if let Some(Value::Object(ins)) = top.shift_remove("insert") {
         let mut dp = Map::new();
         dp.insert("prompt".into(), ins.get("prompt").cloned().unwrap_or_else(|| "".into()));
         dp.insert("depth".into(), ins.get("depth").and_then(lenient::int).unwrap_or(4).into());
@@ -606,7 +606,7 @@ fn read_agnai(mut top: Map<String, Value>, card: &mut Card, limits: &Limits, w: 
         card.extensions.entry("depth_prompt".to_string()).or_insert(Value::Object(dp));
     }
     for k in ["voice", "appearance", "json", "sprite", "avatar", "_id", "kind", "userId"] {
-        if let Some(v) = top.remove(k) {
+        if let Some(v) = top.shift_remove(k) {
             agnai.insert(k.into(), v);
         }
     }
