@@ -472,6 +472,28 @@ impl TavernStore {
         spawn(async move { with_store!(&b, s => to_js_value(&s.get::<Chat>(&id).await?)) })
     }
 
+    /// Live chats, most recently active first; `characterId` / `groupId` narrow the list.
+    #[wasm_bindgen(js_name = listChats, unchecked_return_type = "Promise<Chat[]>")]
+    pub fn list_chats(&self, #[wasm_bindgen(unchecked_optional_param_type = "{ characterId?: string; groupId?: string }")] filter: JsValue) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            #[derive(Deserialize, Default)]
+            #[serde(default, rename_all = "camelCase")]
+            struct Filter {
+                character_id: Option<String>,
+                group_id: Option<String>,
+            }
+            let f: Filter = if filter.is_undefined() || filter.is_null() { Filter::default() } else { from_js_value(filter, "filter")? };
+            let mut chats: Vec<Chat> = with_store!(&b, s => s.list::<Chat>().await?);
+            chats.retain(|c| {
+                f.character_id.as_ref().is_none_or(|id| c.character_id.as_ref() == Some(id))
+                    && f.group_id.as_ref().is_none_or(|id| c.group_id.as_ref() == Some(id))
+            });
+            chats.sort_by_key(|c| std::cmp::Reverse(c.last_message_at.unwrap_or(c.updated_at)));
+            to_js_value(&chats)
+        })
+    }
+
     /// Appends an event to the analytics log (size-capped, oldest dropped first).
     #[wasm_bindgen(js_name = logEvent, unchecked_return_type = "Promise<StoreEvent>")]
     pub fn log_event(&self, kind: String, #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] data: JsValue) -> Promise {

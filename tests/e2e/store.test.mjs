@@ -499,3 +499,20 @@ test("no console errors", () => {
   // The favicon request of the bare test page is the only 404 allowed.
   assert.deepEqual(errors.filter((e) => !/404/.test(e) && !/favicon/.test(e)), []);
 });
+
+test("listChats: live chats of a character, most recently active first", async () => {
+  const r = await run(async () => {
+    const s = await fresh();
+    const a = await s.createCharacter({ card: card("Ann") });
+    const b = await s.createCharacter({ card: card("Bob") });
+    const c1 = await s.createChat({ characterId: a.id, title: "first" });
+    const c2 = await s.createChat({ characterId: a.id, title: "second" });
+    await s.createChat({ characterId: b.id, title: "bob's" });
+    await s.appendMessage(c1.id, { name: "You", isUser: true, mes: "newest activity" });
+    const gone = await s.createChat({ characterId: a.id, title: "deleted" });
+    await s.deleteChat(gone.id);
+    return { ann: (await s.listChats({ characterId: a.id })).map((c) => c.title), all: (await s.listChats()).length, c2: c2.title };
+  });
+  assert.deepEqual(r.ann, ["first", "second"]);
+  assert.equal(r.all, 3);
+});

@@ -43,13 +43,10 @@ export const chat = {
         info.textContent = "Import or create a character in the Library first.";
         return;
       }
-      // One chat per character in this demo: the most recent one, or a new one with the greeting.
-      const key = `demo-chat:${c.id}`;
-      const known = localStorage.getItem(key);
-      chatRecord = known ? await store.getChat(known).catch(() => null) : null;
-      if (!chatRecord || chatRecord.deleted) {
+      // The character's most recent chat, or a new one with the greeting.
+      chatRecord = (await store.listChats({ characterId: c.id }))[0] ?? null;
+      if (!chatRecord) {
         chatRecord = await store.createChat({ characterId: c.id, title: `Chat with ${c.name}` });
-        localStorage.setItem(key, chatRecord.id);
         const greeting = c.card?.data?.first_mes;
         if (greeting) {
           const text = engine.renderMacros(greeting, { char: c.name, user: USER }).output;
