@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod card;
+pub mod civil;
 pub mod client;
 pub mod error;
 pub mod lorebook;

@@ -12,6 +12,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use serde_json::Value;
 
+use crate::civil::days_from_civil;
 use crate::card::limits::{Budget, Limits};
 use crate::card::warning::Warnings;
 use crate::error::{Error, ErrorCode};
@@ -142,17 +143,6 @@ pub fn inflate(data: &[u8], zlib: bool, per_item: usize, budget: &mut Budget, wh
     }
 }
 
-/// Days since 1970-01-01 for a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
 /// Parses an ISO-8601 date/time (`2024-01-02`, `2024-01-02T03:04:05.678Z`,
 /// `…+02:00`) into unix seconds. Dates past 10^11 seconds (year 5138) are refused: card
 /// readers take such numbers for milliseconds (Q23), so they could not round-trip.
@@ -220,17 +210,7 @@ fn parse_iso8601_any(s: &str) -> Option<i64> {
 pub fn format_iso8601(secs: i64) -> String {
     let days = secs.div_euclid(86400);
     let rem = secs.rem_euclid(86400);
-    // civil_from_days
-    let z = days + 719468;
-    let era = if z >= 0 { z } else { z - 146096 } / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
+    let (y, m, d) = crate::civil::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
