@@ -15,7 +15,7 @@ fn scan_20000_entries_timing() {
     let mut r = Rng::new(9);
     let syl =
         ["ka", "lo", "mi", "ru", "sen", "tor", "vel", "an", "dra", "quil", "ost", "fen", "gar", "hul", "ir", "zeb"];
-    let mut word = |r: &mut Rng| (0..2 + r.below(3)).map(|_| syl[r.below(16) as usize]).collect::<String>();
+    let word = |r: &mut Rng| (0..2 + r.below(3)).map(|_| syl[r.below(16) as usize]).collect::<String>();
     let vocab: Vec<String> = (0..40000).map(|_| word(&mut r)).collect();
     let filler: Vec<&str> =
         "the a of and to in is was he she it that for on with as his her at by from they we said".split(' ').collect();
@@ -25,7 +25,13 @@ fn scan_20000_entries_timing() {
             .map(|_| {
                 let w = &vocab[r.below(40000) as usize];
                 if r.next_f64() < 0.05 {
-                    format!("/\\b{w}(s|es)?\\b/i")
+                    if r.next_f64() < 0.5 {
+                        format!("/\\b{w}(s|es)?\\b/i")
+                    } else {
+                        format!("/{w}-?\\d+/")
+                    }
+                } else if r.next_f64() < 0.1 {
+                    format!("{w} {}", vocab[r.below(40000) as usize])
                 } else {
                     w.clone()
                 }
@@ -43,15 +49,18 @@ fn scan_20000_entries_timing() {
             .join(" ");
         entries.push(LorebookEntry { uid, keys, content, order: r.below(200) as i64, ..Default::default() });
     }
-    let settings = WorldInfoSettings { depth: 20, ..Default::default() };
+    let settings = WorldInfoSettings { depth: 20, include_names: true, ..Default::default() };
     let t = std::time::Instant::now();
     let book = CompiledLorebook::new(Lorebook { entries, ..Default::default() }, settings.compile_options());
     eprintln!("compile {:?} {:?}", t.elapsed(), book.stats());
-    let chat: Vec<ChatMessage> = (0..20)
+    let msgs: usize = std::env::var("WI_MSGS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let words: usize = if msgs > 20 { 300 } else { 45 };
+    let settings = WorldInfoSettings { depth: msgs as i64, ..settings };
+    let chat: Vec<ChatMessage> = (0..msgs)
         .map(|i| ChatMessage {
             name: "Wren".into(),
             is_user: i % 2 == 0,
-            mes: (0..45)
+            mes: (0..words)
                 .map(|_| {
                     if r.next_f64() < 0.04 {
                         vocab[r.below(40000) as usize].clone()
@@ -84,12 +93,18 @@ fn scan_20000_entries_timing() {
         greeting_index: None,
     };
     let t = std::time::Instant::now();
-    let n = 20;
+    let n: u32 = std::env::var("WI_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
     let mut res = None;
     for _ in 0..n {
         res = Some(scan(&input, &mut Estimator));
     }
     let r = res.unwrap();
-    eprintln!("scan {:?} per pass; activated {} passes {}", t.elapsed() / n, r.activated.len(), r.scan_passes);
+    eprintln!(
+        "scan {:?} per pass; activated {} dropped {} passes {}",
+        t.elapsed() / n,
+        r.activated.len(),
+        r.dropped.len(),
+        r.scan_passes
+    );
     assert!(!r.activated.is_empty());
 }

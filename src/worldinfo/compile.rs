@@ -54,6 +54,18 @@ pub(crate) struct CRegex {
     pub literal: Option<(String, bool)>,
     /// A match cannot span scanned segments (see [`jsregex::Translated::local`]).
     pub local: bool,
+    /// The quicker form when every match starts with the literal.
+    pub anchored: Option<jsregex::AnchoredRegex>,
+}
+
+impl CRegex {
+    /// Does the regex match `raw` (one segment of a `local` regex; `low` is it lower-cased)?
+    pub(crate) fn is_match_segment(&self, raw: &str, low: &str) -> bool {
+        match &self.anchored {
+            Some(a) => a.is_match(raw, Some(low)),
+            None => self.re.is_match(raw),
+        }
+    }
 }
 
 /// Decorators that change activation or placement (card-formats.md §3.4 and ST's own).
@@ -92,6 +104,119 @@ pub(crate) struct CEntry {
     pub scan_depth: Option<i64>,
 }
 
+/// What lets a scan look only at entries that can activate, instead of all of them.
+///
+/// An entry activates by key only when one of its primary keys matches, and a plain key (or
+/// a regex key with a required literal) can match only when its automaton pattern was seen.
+/// So a pass visits the posting lists of the patterns seen so far, plus the entries that
+/// need a look whatever was seen (`always`), plus the few named by timed state.
+#[derive(Debug, Default)]
+pub(crate) struct CandidateIndex {
+    /// Per automaton: posting-list offsets by pattern id (`pattern_count + 1` long).
+    pub off: [Vec<u32>; 2],
+    /// Per automaton: postings grouped by pattern, each an entry index with [`WW_BIT`] set
+    /// when that key needs a whole-word hit.
+    pub post: [Vec<u32>; 2],
+    /// Entries checked on every pass: constant, `@@activate`, or a primary key that can
+    /// match without a pattern hit (empty, with macros, a regex with no required literal).
+    pub always: Vec<u32>,
+    /// Per automaton: is the pattern the required literal of some regex key?
+    pub literal: [Vec<bool>; 2],
+    /// Per entry: its position in [`CompiledLorebook::sorted`].
+    pub sorted_pos: Vec<u32>,
+    /// Per entry: its `order`, contiguous for cheap sorting.
+    pub orders: Vec<i64>,
+    /// The distinct positive `delayUntilRecursion` levels, ascending.
+    pub delay_levels: Vec<i64>,
+    /// Entry by timed-effect hash (the last entry in `sorted` order wins, as a map built
+    /// over it would).
+    pub by_hash: std::collections::HashMap<u64, u32>,
+    /// Entries by uid.
+    pub by_uid: std::collections::HashMap<i64, Vec<u32>>,
+}
+
+/// Posting flag: the key matches whole words only.
+pub(crate) const WW_BIT: u32 = 1 << 31;
+
+impl CandidateIndex {
+    fn build(entries: &[CEntry], book: &Lorebook, sorted: &[usize], regexes: &[CRegex], counts: [usize; 2]) -> Self {
+        let mut pairs: [Vec<(u32, u32)>; 2] = Default::default();
+        let mut always = Vec::new();
+        let mut literal = [vec![false; counts[0]], vec![false; counts[1]]];
+        for r in regexes {
+            if let Some((pat, cs)) = r.prefilter {
+                literal[usize::from(cs)][pat as usize] = true;
+            }
+        }
+        for (ei, ce) in entries.iter().enumerate() {
+            let e = &book.entries[ei];
+            let mut unconditional = e.constant || ce.decor.activate;
+            for k in &ce.primary {
+                match k {
+                    CKey::Plain { pat, cs, ww, .. } => {
+                        pairs[usize::from(*cs)].push((*pat, ei as u32 | if *ww { WW_BIT } else { 0 }))
+                    }
+                    CKey::Regex { rx, .. } => match regexes[*rx as usize].prefilter {
+                        Some((pat, cs)) => pairs[usize::from(cs)].push((pat, ei as u32)),
+                        None => unconditional = true,
+                    },
+                    CKey::Empty | CKey::Dynamic { .. } => unconditional = true,
+                    CKey::Never { .. } => {}
+                }
+            }
+            if unconditional {
+                always.push(ei as u32);
+            }
+        }
+        let csr = |mut v: Vec<(u32, u32)>, n: usize| -> (Vec<u32>, Vec<u32>) {
+            v.sort_unstable();
+            v.dedup();
+            let mut off = vec![0u32; n + 1];
+            for &(p, _) in &v {
+                off[p as usize + 1] += 1;
+            }
+            for i in 0..n {
+                off[i + 1] += off[i];
+            }
+            (off, v.into_iter().map(|(_, e)| e).collect())
+        };
+        let [p0, p1] = pairs;
+        let (off0, post0) = csr(p0, counts[0]);
+        let (off1, post1) = csr(p1, counts[1]);
+        let mut sorted_pos = vec![0u32; entries.len()];
+        let mut by_hash = std::collections::HashMap::new();
+        for (pos, &ei) in sorted.iter().enumerate() {
+            sorted_pos[ei] = pos as u32;
+            by_hash.insert(entries[ei].hash, ei as u32);
+        }
+        let mut by_uid: std::collections::HashMap<i64, Vec<u32>> = std::collections::HashMap::new();
+        for (ei, e) in book.entries.iter().enumerate() {
+            by_uid.entry(e.uid).or_default().push(ei as u32);
+        }
+        let mut delay_levels: Vec<i64> =
+            book.entries.iter().map(|e| e.delay_until_recursion).filter(|&l| l > 0).collect();
+        delay_levels.sort_unstable();
+        delay_levels.dedup();
+        CandidateIndex {
+            off: [off0, off1],
+            post: [post0, post1],
+            always,
+            literal,
+            sorted_pos,
+            orders: book.entries.iter().map(|e| e.order).collect(),
+            delay_levels,
+            by_hash,
+            by_uid,
+        }
+    }
+
+    /// The entries posted under pattern `pat` of automaton `k`.
+    pub(crate) fn postings(&self, k: usize, pat: u32) -> &[u32] {
+        let (a, b) = (self.off[k][pat as usize] as usize, self.off[k][pat as usize + 1] as usize);
+        &self.post[k][a..b]
+    }
+}
+
 /// A lorebook compiled for scanning. Build once and reuse until the book (or the
 /// global case/whole-word settings) change; scanning never mutates it.
 #[derive(Debug)]
@@ -105,6 +230,8 @@ pub struct CompiledLorebook {
     pub(crate) regexes: Vec<CRegex>,
     pub(crate) has_dynamic: bool,
     pub(crate) max_entry_depth: i64,
+    /// Which entries a scan needs to look at (see [`CandidateIndex`]).
+    pub(crate) index: CandidateIndex,
     opts: CompileOptions,
     warnings: Vec<String>,
     compile_micros: u64,
@@ -199,8 +326,9 @@ pub(crate) fn compile_key(
         KeyRegex::Ok(t) => match jsregex::compile(&t) {
             Ok(re) => {
                 let prefilter = t.literal.as_ref().map(|(lit, ci)| (interner.pattern(lit.clone(), !ci), !ci));
+                let anchored = jsregex::AnchoredRegex::new(&t);
                 let literal = t.literal.map(|(lit, ci)| (lit, !ci));
-                regexes.push(CRegex { re, prefilter, literal, local: t.local });
+                regexes.push(CRegex { re, prefilter, literal, local: t.local, anchored });
                 CKey::Regex { rx: (regexes.len() - 1) as u32, text: key.to_string() }
             }
             Err(e) => {
@@ -251,18 +379,21 @@ impl CompiledLorebook {
             AhoCorasick::builder().match_kind(MatchKind::Standard).build(pats).ok()
         };
         let ac = [build(&b.interner.pats[0]), build(&b.interner.pats[1])];
+        let mut sorted: Vec<usize> = (0..book.entries.len()).collect();
+        sorted.sort_by(|&a, &b| book.entries[b].order.cmp(&book.entries[a].order));
+        let pattern_count = [b.interner.pats[0].len(), b.interner.pats[1].len()];
+        let index = CandidateIndex::build(&entries, &book, &sorted, &b.regexes, pattern_count);
         #[cfg(not(target_arch = "wasm32"))]
         let compile_micros = t0.elapsed().as_micros() as u64;
         #[cfg(target_arch = "wasm32")]
         let compile_micros = ((js_sys::Date::now() - t0) * 1000.0) as u64;
-        let mut sorted: Vec<usize> = (0..book.entries.len()).collect();
-        sorted.sort_by(|&a, &b| book.entries[b].order.cmp(&book.entries[a].order));
         CompiledLorebook {
             book,
             entries,
             sorted,
-            pattern_count: [b.interner.pats[0].len(), b.interner.pats[1].len()],
+            pattern_count,
             ac,
+            index,
             regexes: b.regexes,
             has_dynamic,
             max_entry_depth,
@@ -366,6 +497,14 @@ impl CompiledLorebook {
             scan_depth: decor.scan_depth.or(e.scan_depth),
             decor,
         }
+    }
+
+    /// Test oracle: this book with its candidate index switched off, so that every scan
+    /// pass looks at every entry. Scans must give the same result either way.
+    #[doc(hidden)]
+    pub fn visiting_every_entry(mut self) -> Self {
+        self.index.always = (0..self.entries.len() as u32).collect();
+        self
     }
 
     /// The lorebook this was compiled from.

@@ -46,6 +46,11 @@ pub struct Translated {
     /// The pattern has no `^`/`$` and can match neither `\n` nor `\x01`, so a match can
     /// never span two scanned segments: it may run on each segment separately.
     pub local: bool,
+    /// When every match starts with the required literal (nothing but an optional `\b`
+    /// before it): the pattern anchored at the literal (`\A(?:…)`, the leading `\b`
+    /// removed) and whether a `\b` must hold just before the literal. Running it from
+    /// each occurrence of the literal finds a match far quicker than a search.
+    pub anchored: Option<(String, bool)>,
 }
 
 /// Longest accepted pattern (characters).
@@ -138,6 +143,9 @@ struct Tx<'a> {
     top_alt: bool,
     /// Something can match '\n' or '\x01', or an anchor was used.
     cross: bool,
+    /// Set at the first top-level literal: was nothing but an optional `\b` emitted before
+    /// it? Cleared when that literal turns out optional (`a?…`).
+    first_clean: Option<bool>,
     _p: std::marker::PhantomData<&'a ()>,
 }
 
@@ -174,6 +182,9 @@ impl Tx<'_> {
     }
 
     fn emit_literal(&mut self, ch: char, depth: usize) {
+        if depth == 0 && self.first_clean.is_none() {
+            self.first_clean = Some(self.out.is_empty() || self.out == "\\b");
+        }
         if ch == '\n' || ch == '\x01' {
             self.cross = true;
         }
@@ -201,7 +212,9 @@ impl Tx<'_> {
     /// Reads an escape after `\` (outside or inside a class). Returns a literal code
     /// point, or a class text (`Err(text)`) for \d, \w, \s, …
     fn escape(&mut self, in_class: bool) -> Result<Result<char, String>, KeyRegex> {
-        let Some(e) = self.peek(0) else { return inv("\\ at end of pattern") };
+        let Some(e) = self.peek(0) else {
+            return inv("\\ at end of pattern");
+        };
         self.i += 1;
         Ok(match e {
             'd' | 'w' => Err(format!("\\{e}")),
@@ -210,6 +223,7 @@ impl Tx<'_> {
                 Err(format!("\\{e}"))
             }
             'b' if in_class => Ok('\x08'),
+            'b' | 'B' => Err(format!("\\{e}")),
             's' => {
                 self.cross = true;
                 Err(if in_class { WS_RANGES.to_string() } else { format!("[{WS_RANGES}]") })
@@ -243,10 +257,14 @@ impl Tx<'_> {
             'u' => {
                 if self.peek(0) == Some('{') && self.unicode {
                     let close = self.c[self.i..].iter().position(|&c| c == '}');
-                    let Some(close) = close else { return inv("bad \\u{…} escape") };
+                    let Some(close) = close else {
+                        return inv("bad \\u{…} escape");
+                    };
                     let h: Vec<char> = self.c[self.i + 1..self.i + close].to_vec();
                     let v = hex_val(&h).and_then(char::from_u32);
-                    let Some(v) = v else { return inv("bad \\u{…} escape") };
+                    let Some(v) = v else {
+                        return inv("bad \\u{…} escape");
+                    };
                     self.i += close + 1;
                     Ok(v)
                 } else {
@@ -460,6 +478,9 @@ impl Tx<'_> {
                         Prev::Literal if depth == 0 => {
                             if zero {
                                 self.cur.pop();
+                                if self.runs.is_empty() && self.cur.is_empty() {
+                                    self.first_clean = Some(false);
+                                }
                             }
                             self.end_run();
                         }
@@ -508,7 +529,9 @@ impl Tx<'_> {
                             }
                             (Some('<'), _) => {
                                 let close = self.c[self.i..].iter().position(|&c| c == '>');
-                                let Some(close) = close else { return inv("bad group name") };
+                                let Some(close) = close else {
+                                    return inv("bad group name");
+                                };
                                 let name: String = self.c[self.i + 2..self.i + close].iter().collect();
                                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                                     return unsup("group names other than ASCII letters, digits and _");
@@ -579,6 +602,7 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
         cur: String::new(),
         top_alt: false,
         cross: flags.contains('y'),
+        first_clean: None,
         _p: std::marker::PhantomData,
     };
     if let Err(e) = tx.run() {
@@ -591,24 +615,95 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
     if flags.contains('m') {
         prefix.push_str("(?m)");
     }
-    let body = if flags.contains('y') { format!("\\A(?:{})", tx.out) } else { tx.out };
+    let sticky = flags.contains('y');
+    let body = if sticky { format!("\\A(?:{})", tx.out) } else { tx.out.clone() };
     let pattern = format!("{prefix}{body}");
-    let literal = if tx.top_alt {
+    let usable = |r: &String| {
+        r.chars().count() >= 2 && (!tx.icase || (r.is_ascii() && !(tx.unicode && r.contains(['s', 'S', 'k', 'K']))))
+    };
+    // The longest usable run (the first of equals).
+    let best = if tx.top_alt {
         None
     } else {
-        tx.runs
-            .into_iter()
-            .filter(|r| r.chars().count() >= 2)
-            .filter(|r| !tx.icase || (r.is_ascii() && !(tx.unicode && (r.contains(['s', 'S', 'k', 'K'])))))
-            .max_by_key(|r| r.len())
-            .map(|r| if tx.icase { (r.to_ascii_lowercase(), true) } else { (r, false) })
+        tx.runs.iter().enumerate().filter(|(_, r)| usable(r)).fold(
+            None,
+            |b: Option<(usize, &String)>, (i, r)| match b {
+                Some((_, br)) if br.len() >= r.len() => b,
+                _ => Some((i, r)),
+            },
+        )
     };
-    KeyRegex::Ok(Translated { pattern, literal, local: !tx.cross })
+    let literal = best.map(|(_, r)| if tx.icase { (r.to_ascii_lowercase(), true) } else { (r.clone(), false) });
+    let anchored = match best {
+        Some((0, _)) if tx.first_clean == Some(true) && !sticky => {
+            let lead_b = tx.out.starts_with("\\b");
+            let rest = if lead_b { &tx.out[2..] } else { &tx.out[..] };
+            Some((format!("{prefix}\\A(?:{rest})"), lead_b))
+        }
+        _ => None,
+    };
+    KeyRegex::Ok(Translated { pattern, literal, local: !tx.cross, anchored })
 }
 
 /// Compiles a translated pattern with limits (bounded memory; matching is linear).
 pub fn compile(t: &Translated) -> Result<regex_lite::Regex, String> {
-    regex_lite::RegexBuilder::new(&t.pattern).size_limit(1 << 20).nest_limit(64).build().map_err(|e| e.to_string())
+    compile_pattern(&t.pattern)
+}
+
+/// [`compile`] for any translated pattern text (e.g. [`Translated::anchored`]).
+pub fn compile_pattern(pattern: &str) -> Result<regex_lite::Regex, String> {
+    regex_lite::RegexBuilder::new(pattern).size_limit(1 << 20).nest_limit(64).build().map_err(|e| e.to_string())
+}
+
+/// Is `b` an ASCII word character (JavaScript's `\w`)?
+pub(crate) fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// A regex whose every match starts with its required literal, checked from each
+/// occurrence of that literal instead of by a search over the whole text.
+#[derive(Debug)]
+pub struct AnchoredRegex {
+    re: regex_lite::Regex,
+    literal: String,
+    icase: bool,
+    lead_b: bool,
+}
+
+impl AnchoredRegex {
+    /// The anchored form of `t`, when it has one.
+    pub fn new(t: &Translated) -> Option<AnchoredRegex> {
+        let (pattern, lead_b) = t.anchored.as_ref()?;
+        let (literal, icase) = t.literal.clone()?;
+        Some(AnchoredRegex { re: compile_pattern(pattern).ok()?, literal, icase, lead_b: *lead_b })
+    }
+
+    /// Same answer as the full regex's `is_match(hay)`. `lower` is `hay` lower-cased, used
+    /// to find a case-insensitive literal when `hay` is ASCII (same byte offsets).
+    pub fn is_match(&self, hay: &str, lower: Option<&str>) -> bool {
+        let at = |p: usize| {
+            let h = hay.as_bytes();
+            (!self.lead_b || (p > 0 && is_word(h[p - 1])) != is_word(h[p])) && self.re.is_match(&hay[p..])
+        };
+        let search = match (self.icase, lower) {
+            (false, _) => hay,
+            (true, Some(l)) if hay.is_ascii() && l.len() == hay.len() => l,
+            (true, _) => {
+                let (h, n) = (hay.as_bytes(), self.literal.as_bytes());
+                return h.len() >= n.len()
+                    && (0..=h.len() - n.len()).any(|p| h[p..p + n.len()].eq_ignore_ascii_case(n) && at(p));
+            }
+        };
+        let step = self.literal.chars().next().map_or(1, char::len_utf8);
+        let mut from = 0;
+        while let Some(i) = search[from..].find(self.literal.as_str()) {
+            if at(from + i) {
+                return true;
+            }
+            from += i + step;
+        }
+        false
+    }
 }
 
 #[cfg(test)]
@@ -658,6 +753,15 @@ mod tests {
         assert!(re.is_match("😀"));
         let (re, _) = ok("/[a-c\\d-]+$/");
         assert!(re.is_match("x-ab1"));
+        // Word boundaries are assertions (ASCII word characters, as in JavaScript).
+        let (re, _) = ok("/\\bdrag(on|ons)?\\b/i");
+        assert!(re.is_match("the Dragons fly") && re.is_match("drag"));
+        assert!(!re.is_match("bdrag") && !re.is_match("dragonfly") && !re.is_match("a_drag"));
+        assert!(re.is_match("éDRAG"), "é is not a word character");
+        let (re, _) = ok("/\\Bar\\B/");
+        assert!(re.is_match("bars") && !re.is_match("ar") && !re.is_match("a bar"));
+        let (re, _) = ok("/[\\b]/");
+        assert!(re.is_match("\x08") && !re.is_match("b"));
     }
 
     #[test]
@@ -682,6 +786,45 @@ mod tests {
     #[test]
     fn literal_extraction() {
         assert_eq!(ok("/foo|bar/").1, None);
+        // Regression: `\b` is an assertion, not a literal "b" (it was, and such keys never matched).
+        assert_eq!(ok("/\\bdrag(on|ons)?\\b/i").1, Some(("drag".into(), true)));
+        assert_eq!(ok("/\\Bx\\B/").1, None);
+    }
+
+    fn anchored(key: &str) -> Option<AnchoredRegex> {
+        match parse_key(key) {
+            KeyRegex::Ok(t) => AnchoredRegex::new(&t),
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn anchored_at_the_literal_agrees_with_search() {
+        for k in ["/a?bc/", "/(x)bc/", "/x|bc/", "/\\d+bc/", "/bc/y", "/b?/"] {
+            assert!(anchored(k).is_none(), "{k}");
+        }
+        let hays = [
+            "",
+            "drag",
+            "xdrag",
+            "a drag",
+            "Dragons!",
+            "_drag",
+            "dragon-7",
+            "dr ag",
+            "drag-12 x",
+            "éDRAGON",
+            "dragdrag",
+        ];
+        for k in ["/\\bdrag(on|ons)?\\b/i", "/drag-?\\d+/", "/drag\\b/", "/\\bdrag/", "/dr+ag/i", "/drago?n?s?/"] {
+            let a = anchored(k).unwrap_or_else(|| panic!("{k} has no anchored form"));
+            let (re, _) = ok(k);
+            for h in hays {
+                let low = h.to_lowercase();
+                assert_eq!(a.is_match(h, None), re.is_match(h), "{k} on {h:?}");
+                assert_eq!(a.is_match(h, Some(&low)), re.is_match(h), "{k} on {h:?} (lower)");
+            }
+        }
         assert_eq!(ok("/hello w?orld/").1, Some(("hello ".into(), false)));
         assert_eq!(ok("/ab w?orlds/").1, Some(("orlds".into(), false)));
         assert_eq!(ok("/(a|b) gate/").1, Some((" gate".into(), false)));

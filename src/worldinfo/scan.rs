@@ -4,8 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use aho_corasick::AhoCorasick;
 
-use super::compile::{is_multi_word, lower, CEntry, CKey, CompiledLorebook};
-use super::jsregex::{self, KeyRegex};
+use super::compile::{is_multi_word, lower, CEntry, CKey, CRegex, CompiledLorebook, WW_BIT};
+use super::jsregex::{self, is_word, KeyRegex};
 use super::*;
 use crate::lorebook::{LorebookEntry, Position, SelectiveLogic};
 use crate::macros::rng::Rng;
@@ -35,21 +35,43 @@ enum Slot {
     Bits(u16),
 }
 
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+/// What one automaton has seen in a scan.
+struct AutoState {
+    /// Per pattern: where it was seen.
+    hits: Vec<Hit>,
+    /// Patterns seen at least once, in the order first seen.
+    seen: Vec<u32>,
+    /// Per required literal of a regex key: the messages containing it, ascending.
+    lit_msgs: HashMap<u32, Vec<u32>>,
 }
 
-fn run_automaton(ac: &AhoCorasick, text: &str, hits: &mut [Hit], slot: Slot) {
+impl AutoState {
+    fn new(patterns: usize) -> Self {
+        AutoState { hits: vec![NO_HIT; patterns], seen: Vec::new(), lit_msgs: HashMap::new() }
+    }
+}
+
+fn run_automaton(ac: &AhoCorasick, text: &str, st: &mut AutoState, literal: &[bool], slot: Slot) {
     let bytes = text.as_bytes();
     for m in ac.find_overlapping_iter(text) {
         let (s, e) = (m.start(), m.end());
         let ww = (s == 0 || !is_word(bytes[s - 1])) && (e == bytes.len() || !is_word(bytes[e]));
-        let h = &mut hits[m.pattern().as_usize()];
+        let pat = m.pattern().as_usize();
+        let h = &mut st.hits[pat];
+        if h.msg_sub == u32::MAX && h.bits_sub == 0 {
+            st.seen.push(pat as u32);
+        }
         match slot {
             Slot::Msg(i) => {
                 h.msg_sub = h.msg_sub.min(i);
                 if ww {
                     h.msg_ww = h.msg_ww.min(i);
+                }
+                if literal.get(pat).copied().unwrap_or(false) {
+                    let list = st.lit_msgs.entry(pat as u32).or_default();
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
                 }
             }
             Slot::Bits(b) => {
@@ -93,7 +115,15 @@ struct Segs {
 
 impl Segs {
     /// A segment-local regex over the segments of `cfg` (with a literal precheck).
-    fn local_regex_match(&self, re: &regex_lite::Regex, lit: Option<&(String, bool)>, cfg: Cfg) -> Option<Src> {
+    ///
+    /// `lit_msgs`: the messages known to contain the literal (all others are skipped).
+    fn local_regex_match(
+        &self,
+        rx: &CRegex,
+        lit: Option<&(String, bool)>,
+        lit_msgs: Option<&[u32]>,
+        cfg: Cfg,
+    ) -> Option<Src> {
         let test = |raw: &str, low: &str| -> bool {
             if let Some((l, cs)) = lit {
                 let h = if *cs { raw } else { low };
@@ -101,12 +131,23 @@ impl Segs {
                     return false;
                 }
             }
-            re.is_match(raw)
+            rx.is_match_segment(raw, low)
         };
         let d = cfg.depth.min(self.msgs.len());
-        for i in 0..d {
-            if test(&self.msgs[i], &self.msgs_lower[i]) {
-                return Some(Src::Msg(i as u32));
+        match lit_msgs {
+            Some(list) => {
+                for &i in list.iter().take_while(|&&i| (i as usize) < d) {
+                    if rx.is_match_segment(&self.msgs[i as usize], &self.msgs_lower[i as usize]) {
+                        return Some(Src::Msg(i));
+                    }
+                }
+            }
+            None => {
+                for i in 0..d {
+                    if test(&self.msgs[i], &self.msgs_lower[i]) {
+                        return Some(Src::Msg(i as u32));
+                    }
+                }
             }
         }
         for f in 0..6 {
@@ -129,7 +170,7 @@ impl Segs {
             }
         }
         // Zero-width-capable patterns (`/a*/`) still see one (empty) haystack.
-        (d == 0 && re.is_match("")).then_some(Src::Haystack)
+        (d == 0 && rx.re.is_match("")).then_some(Src::Haystack)
     }
 
     fn haystack(&self, cfg: Cfg) -> String {
@@ -167,7 +208,7 @@ impl Segs {
 }
 
 struct BookState {
-    hits: [Vec<Hit>; 2],
+    auto: [AutoState; 2],
     scanned_msgs: usize,
     scanned_buf: usize,
 }
@@ -189,13 +230,6 @@ impl Pass {
     }
 }
 
-struct Item<'a> {
-    book: usize,
-    ce: &'a CEntry,
-    e: &'a LorebookEntry,
-    world: &'a str,
-}
-
 impl Item<'_> {
     /// The timed-effect key `"<book>.<uid>"` (built only when needed).
     fn key(&self) -> String {
@@ -203,10 +237,87 @@ impl Item<'_> {
     }
 }
 
-struct Cand {
+#[derive(Clone, Copy)]
+struct Item<'a> {
+    book: usize,
+    ce: &'a CEntry,
+    e: &'a LorebookEntry,
+    world: &'a str,
+}
+
+/// The entries of all books, numbered book by book in each book's sorted order (item `ii` of
+/// book `bi` is `sorted[ii - base[bi]]`); built on demand, never as one array per scan.
+struct Items<'a> {
+    /// Per book: name, compiled book, first item number and scan-order group (group, then
+    /// tie-break before the item number: global lore before character lore when merged).
+    books: Vec<(&'a str, &'a CompiledLorebook, usize, (u8, u8))>,
+    len: usize,
+}
+
+impl<'a> Items<'a> {
+    fn new(books: &[&BookRef<'a>], character_strategy: i64) -> Self {
+        let mut len = 0;
+        let books = books
+            .iter()
+            .map(|b| {
+                // Chat lore, then persona lore, then global and character lore: merged by
+                // order (strategy 0, "evenly"), global first (2) or character first (else).
+                let group = match (b.source, character_strategy) {
+                    (BookSource::Chat, _) => 0,
+                    (BookSource::Persona, _) => 1,
+                    (_, 0) => 2,
+                    (BookSource::Global, 2) => 2,
+                    (BookSource::Character, s) if s != 2 => 2,
+                    _ => 3,
+                };
+                let group = (group, u8::from(b.source == BookSource::Character));
+                let first = len;
+                len += b.book.entries.len();
+                (b.name, b.book, first, group)
+            })
+            .collect();
+        Items { books, len }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn book_of(&self, ii: usize) -> usize {
+        self.books.partition_point(|b| b.2 <= ii) - 1
+    }
+
+    fn at(&self, ii: usize) -> Item<'a> {
+        let bi = self.book_of(ii);
+        let (world, book, first, _) = self.books[bi];
+        let ei = book.sorted[ii - first];
+        Item { book: bi, ce: &book.entries[ei], e: &book.book.entries[ei], world }
+    }
+
+    /// The item number of entry `ei` of book `bi`.
+    fn of(&self, bi: usize, ei: u32) -> usize {
+        let (_, book, first, _) = self.books[bi];
+        first + book.index.sorted_pos[ei as usize] as usize
+    }
+
+    /// Sort key of the scan order: group, then `order` descending, then book kind and item number.
+    fn rank(&self, ii: usize) -> (u8, std::cmp::Reverse<i64>, u8, usize) {
+        let bi = self.book_of(ii);
+        let (_, book, first, (group, tie)) = self.books[bi];
+        (group, std::cmp::Reverse(book.index.orders[book.sorted[ii - first]]), tie, ii)
+    }
+}
+
+struct Cand<'a> {
     item: usize,
     sticky: bool,
-    reason: ActivationReason,
+    why: Why<'a>,
+}
+
+/// Why a candidate activates; made into an [`ActivationReason`] only if it does.
+enum Why<'a> {
+    Simple(&'static str),
+    Key { key: &'a str, src: Src, secondary: Vec<&'a str> },
 }
 
 struct Scanner<'a, 'b> {
@@ -227,11 +338,10 @@ impl<'a, 'b> Scanner<'a, 'b> {
             let st = &mut self.states[bi];
             while st.scanned_msgs < need {
                 let i = st.scanned_msgs;
-                if let Some(ac) = &book.ac[0] {
-                    run_automaton(ac, &self.segs.msgs_lower[i], &mut st.hits[0], Slot::Msg(i as u32));
-                }
-                if let Some(ac) = &book.ac[1] {
-                    run_automaton(ac, &self.segs.msgs[i], &mut st.hits[1], Slot::Msg(i as u32));
+                for (k, ac) in book.ac.iter().enumerate() {
+                    let Some(ac) = ac else { continue };
+                    let t = if k == 0 { &self.segs.msgs_lower[i] } else { &self.segs.msgs[i] };
+                    run_automaton(ac, t, &mut st.auto[k], &book.index.literal[k], Slot::Msg(i as u32));
                 }
                 st.scanned_msgs += 1;
             }
@@ -243,11 +353,10 @@ impl<'a, 'b> Scanner<'a, 'b> {
             let st = &mut self.states[bi];
             while st.scanned_buf < self.segs.buf.len() {
                 let i = st.scanned_buf;
-                if let Some(ac) = &book.ac[0] {
-                    run_automaton(ac, &self.segs.buf_lower[i], &mut st.hits[0], Slot::Bits(BIT_BUF));
-                }
-                if let Some(ac) = &book.ac[1] {
-                    run_automaton(ac, &self.segs.buf[i], &mut st.hits[1], Slot::Bits(BIT_BUF));
+                for (k, ac) in book.ac.iter().enumerate() {
+                    let Some(ac) = ac else { continue };
+                    let t = if k == 0 { &self.segs.buf_lower[i] } else { &self.segs.buf[i] };
+                    run_automaton(ac, t, &mut st.auto[k], &book.index.literal[k], Slot::Bits(BIT_BUF));
                 }
                 st.scanned_buf += 1;
             }
@@ -290,7 +399,10 @@ impl<'a, 'b> Scanner<'a, 'b> {
                 if r.local {
                     // No match can span two segments: test only the segments that
                     // contain the required literal, each on its own.
-                    return self.segs.local_regex_match(&r.re, r.literal.as_ref(), cfg);
+                    let lit_msgs = r.prefilter.map(|(pf, cs)| {
+                        self.states[bi].auto[usize::from(cs)].lit_msgs.get(&pf).map_or(&[][..], Vec::as_slice)
+                    });
+                    return self.segs.local_regex_match(r, r.literal.as_ref(), lit_msgs, cfg);
                 }
                 let (h, _) = self.hay(cfg, false);
                 r.re.is_match(h).then_some(Src::Haystack)
@@ -313,7 +425,7 @@ impl<'a, 'b> Scanner<'a, 'b> {
     }
 
     fn plain_hit(&self, bi: usize, pat: u32, cs: bool, ww: bool, cfg: Cfg) -> Option<Src> {
-        let h = self.states[bi].hits[usize::from(cs)].get(pat as usize).copied().unwrap_or(NO_HIT);
+        let h = self.states[bi].auto[usize::from(cs)].hits.get(pat as usize).copied().unwrap_or(NO_HIT);
         let (msg, bits) = if ww { (h.msg_ww, h.bits_ww) } else { (h.msg_sub, h.bits_sub) };
         if (msg as usize) < cfg.depth {
             return Some(Src::Msg(msg));
@@ -410,49 +522,8 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         result.warnings.extend(b.book.warnings().iter().map(|w| format!("{}: {w}", b.name)));
     }
 
-    // 1. The sorted entry list.
-    let mut items: Vec<Item> = Vec::new();
-    let mut by_source: [Vec<usize>; 4] = Default::default();
-    for (bi, b) in books.iter().enumerate() {
-        // Book order is pre-sorted, so the stable sorts below only merge runs.
-        for &ei in &b.book.sorted {
-            let (ce, e) = (&b.book.entries[ei], &b.book.book.entries[ei]);
-            let slot = match b.source {
-                BookSource::Chat => 0,
-                BookSource::Persona => 1,
-                BookSource::Global => 2,
-                BookSource::Character => 3,
-            };
-            by_source[slot].push(items.len());
-            items.push(Item { book: bi, ce, e, world: b.name });
-        }
-    }
-    let sort = |v: &mut Vec<usize>, items: &Vec<Item>| v.sort_by(|&a, &b| items[b].e.order.cmp(&items[a].e.order));
-    let [mut chat_v, mut persona_v, mut global_v, mut char_v] = by_source;
-    sort(&mut chat_v, &items);
-    sort(&mut persona_v, &items);
-    let mut order: Vec<usize> = chat_v;
-    order.extend(persona_v);
-    match settings.character_strategy {
-        0 => {
-            let mut merged = global_v;
-            merged.extend(char_v);
-            sort(&mut merged, &items);
-            order.extend(merged);
-        }
-        2 => {
-            sort(&mut global_v, &items);
-            sort(&mut char_v, &items);
-            order.extend(global_v);
-            order.extend(char_v);
-        }
-        _ => {
-            sort(&mut global_v, &items);
-            sort(&mut char_v, &items);
-            order.extend(char_v);
-            order.extend(global_v);
-        }
-    }
+    // 1. The entries, in scan order (see `Items`).
+    let items = Items::new(&books, settings.character_strategy);
 
     // Chat (non-system, newest first).
     let visible: Vec<usize> = (0..input.chat.len()).filter(|&i| !input.chat[i].is_system).collect();
@@ -495,7 +566,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
     let mut states: Vec<BookState> = compiled
         .iter()
         .map(|b| BookState {
-            hits: [vec![NO_HIT; b.pattern_count[0]], vec![NO_HIT; b.pattern_count[1]]],
+            auto: [AutoState::new(b.pattern_count[0]), AutoState::new(b.pattern_count[1])],
             scanned_msgs: 0,
             scanned_buf: 0,
         })
@@ -504,15 +575,16 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
     for (bi, book) in compiled.iter().enumerate() {
         for (k, ac) in book.ac.iter().enumerate() {
             let Some(ac) = ac else { continue };
+            let lit = &book.index.literal[k];
             for f in 0..6 {
                 let t = if k == 0 { &segs.fields_lower[f] } else { &segs.fields[f] };
                 if !t.is_empty() {
-                    run_automaton(ac, t, &mut states[bi].hits[k], Slot::Bits(1 << f));
+                    run_automaton(ac, t, &mut states[bi].auto[k], lit, Slot::Bits(1 << f));
                 }
             }
             for j in 0..segs.inj.len() {
                 let t = if k == 0 { &segs.inj_lower[j] } else { &segs.inj[j] };
-                run_automaton(ac, t, &mut states[bi].hits[k], Slot::Bits(BIT_INJ));
+                run_automaton(ac, t, &mut states[bi].auto[k], lit, Slot::Bits(BIT_INJ));
             }
         }
     }
@@ -524,14 +596,26 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         hay_cache: HashMap::new(),
         dyn_keys: HashMap::new(),
         dyn_regex: HashMap::new(),
-        engine: input.macros.map(|ctx| MacroEngine::new(ctx).with_rng(Rng::new(input.seed ^ 0x5EED_0F_3AC2_05))),
+        engine: input.macros.map(|ctx| MacroEngine::new(ctx).with_rng(Rng::new(input.seed ^ 0x5EED_0F3A_C205))),
     };
 
     // 3. Timed effects.
     let mut state = input.state.clone();
     let has_timed = !state.sticky.is_empty() || !state.cooldown.is_empty();
-    let hashes: HashMap<u64, usize> =
-        if has_timed { items.iter().enumerate().map(|(i, it)| (it.ce.hash, i)).collect() } else { HashMap::new() };
+    // Item by timed-effect hash (a later book wins, as within a book a later entry does).
+    let item_by_hash = |h: u64| -> Option<usize> {
+        books.iter().enumerate().rev().find_map(|(bi, b)| Some(items.of(bi, *b.book.index.by_hash.get(&h)?)))
+    };
+    let hashes: HashMap<u64, usize> = if has_timed {
+        state
+            .sticky
+            .values()
+            .chain(state.cooldown.values())
+            .filter_map(|r| Some((r.hash, item_by_hash(r.hash)?)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let effect_of = |it: &Item, sticky: bool| -> i64 {
         if sticky {
             it.e.sticky.unwrap_or(0)
@@ -561,7 +645,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 }
                 continue;
             };
-            let it = &items[ii];
+            let it = &items.at(ii);
             if effect_of(it, sticky_kind) <= 0 {
                 remove(&mut state);
                 continue;
@@ -585,7 +669,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
     let cooldown_active = active(&state.cooldown);
 
     // Delay-until-recursion levels.
-    let mut levels: Vec<i64> = items.iter().map(|it| it.e.delay_until_recursion).filter(|&l| l > 0).collect();
+    let mut levels: Vec<i64> = books.iter().flat_map(|b| b.book.index.delay_levels.iter().copied()).collect();
     levels.sort_unstable();
     levels.dedup();
     let mut level = if levels.is_empty() { 0 } else { levels.remove(0) };
@@ -608,6 +692,22 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
     let char_file = input.character.file_name().to_string();
     let needs_key =
         !sticky_active.is_empty() || !cooldown_active.is_empty() || !external.is_empty() || !state.matched.is_empty();
+    // Entries named by timed state or external activation: always candidates.
+    let mut keyed_items: Vec<usize> = Vec::new();
+    if needs_key {
+        for key in sticky_active.iter().chain(state.matched.iter()).map(String::as_str).chain(external.iter().copied())
+        {
+            for (bi, b) in books.iter().enumerate() {
+                let Some(uid) = key.strip_prefix(b.name).and_then(|r| r.strip_prefix('.')) else {
+                    continue;
+                };
+                let Some(eis) = uid.parse::<i64>().ok().and_then(|u| b.book.index.by_uid.get(&u)) else {
+                    continue;
+                };
+                keyed_items.extend(eis.iter().map(|&ei| items.of(bi, ei)));
+            }
+        }
+    }
     // Each pass activates an entry, or is a min-activations pass (the depth grows each time), the
     // recursion pass after one, a delay-level pass, or the last: a true upper bound.
     let max_passes_hard = items.len() + 2 * (msg_count_bound(chat_len) + 2) + levels.len() + 1;
@@ -621,13 +721,45 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         let buf_bit = if pass != Pass::MinActivations && !sc.segs.buf.is_empty() { BIT_BUF } else { 0 };
         let inj_bit = if sc.segs.inj.is_empty() { 0 } else { BIT_INJ };
 
-        // 4. Candidates.
-        let mut cands: Vec<Cand> = Vec::new();
-        for &ii in &order {
-            if activated_set[ii] || failed_prob[ii] {
-                continue;
+        // 4. Candidates: only entries that can activate (see `CandidateIndex`), in scan order.
+        let mut visit: Vec<usize> = Vec::new();
+        {
+            let mut mark = vec![false; items.len()];
+            let mut add = |ii: usize| {
+                if !mark[ii] && !activated_set[ii] && !failed_prob[ii] {
+                    mark[ii] = true;
+                    visit.push(ii);
+                }
+            };
+            for (bi, b) in books.iter().enumerate() {
+                let ix = &b.book.index;
+                for (k, auto) in sc.states[bi].auto.iter().enumerate() {
+                    for &pat in &auto.seen {
+                        // A whole-word key whose pattern was only seen inside words cannot match.
+                        let h = auto.hits[pat as usize];
+                        let ww_seen = h.msg_ww != u32::MAX || h.bits_ww != 0;
+                        for &p in ix.postings(k, pat) {
+                            if ww_seen || p & WW_BIT == 0 {
+                                add(items.of(bi, p & !WW_BIT));
+                            }
+                        }
+                    }
+                }
+                for &ei in &ix.always {
+                    add(items.of(bi, ei));
+                }
             }
-            let it = &items[ii];
+            keyed_items.iter().for_each(|&ii| add(ii));
+        }
+        // Within a book, item numbers already follow the scan order.
+        if books.len() == 1 {
+            visit.sort_unstable();
+        } else {
+            visit.sort_by_cached_key(|&ii| items.rank(ii));
+        }
+        let mut cands: Vec<Cand> = Vec::new();
+        for &ii in &visit {
+            let it = &items.at(ii);
             let (e, ce) = (it.e, it.ce);
             if !e.enabled {
                 continue;
@@ -678,13 +810,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             if d.dont_after_match && matched_before {
                 continue;
             }
-            let simple = |kind: &str| ActivationReason {
-                kind: kind.into(),
-                key: None,
-                source: None,
-                message_index: None,
-                secondary_keys: Vec::new(),
-            };
+            let simple = Why::Simple;
             if d.dont_activate && !d.activate {
                 continue;
             }
@@ -706,7 +832,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 let mut hit = None;
                 for k in &ce.primary {
                     if let Some(src) = sc.key_matches(it.book, e, k, cfg) {
-                        hit = Some((k.text().to_string(), src));
+                        hit = Some((k.text(), src));
                         break;
                     }
                 }
@@ -718,7 +844,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                     for k in &ce.secondary {
                         if sc.key_matches(it.book, e, k, cfg).is_some() {
                             any = true;
-                            sec_matched.push(k.text().to_string());
+                            sec_matched.push(k.text());
                         } else {
                             all = false;
                         }
@@ -739,16 +865,9 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 if !d.additional_keys.iter().all(|ks| ks.iter().any(|k| sc.key_matches(it.book, e, k, cfg).is_some())) {
                     continue;
                 }
-                let (source, message_index) = sc.src_reason(src);
-                ActivationReason {
-                    kind: "key".into(),
-                    key: Some(key),
-                    source,
-                    message_index,
-                    secondary_keys: sec_matched,
-                }
+                Why::Key { key, src, secondary: sec_matched }
             };
-            cands.push(Cand { item: ii, sticky, reason });
+            cands.push(Cand { item: ii, sticky, why: reason });
         }
 
         // 5. Sticky first.
@@ -759,7 +878,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         let mut group_names: Vec<String> = Vec::new();
         let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
         for (ci, c) in cands.iter().enumerate() {
-            for gname in &items[c.item].ce.groups {
+            for gname in &items.at(c.item).ce.groups {
                 if !groups.contains_key(gname) {
                     group_names.push(gname.clone());
                 }
@@ -768,7 +887,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         }
         let drop_c = |ci: usize, why: &str, g: &str, removed: &mut HashSet<usize>, result: &mut WorldInfoResult| {
             if removed.insert(ci) {
-                let it = &items[cands[ci].item];
+                let it = &items.at(cands[ci].item);
                 result.dropped.push(DroppedEntry {
                     world: it.world.to_string(),
                     uid: it.e.uid,
@@ -795,14 +914,14 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             }
             let members = groups[gname].clone();
             let scoring = settings.use_group_scoring
-                || members.iter().any(|&ci| items[cands[ci].item].e.use_group_scoring == Some(true));
+                || members.iter().any(|&ci| items.at(cands[ci].item).e.use_group_scoring == Some(true));
             if !scoring {
                 continue;
             }
             let scores: Vec<usize> = members
                 .iter()
                 .map(|&ci| {
-                    let it = &items[cands[ci].item];
+                    let it = &items.at(cands[ci].item);
                     let cfg = entry_cfg(it, global_depth, inj_bit | buf_bit);
                     sc.score(it.book, it.e, it.ce, cfg)
                 })
@@ -810,7 +929,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             let max = scores.iter().copied().max().unwrap_or(0);
             let mut kept = Vec::new();
             for (k, &ci) in members.iter().enumerate() {
-                let scored = items[cands[ci].item].e.use_group_scoring.unwrap_or(settings.use_group_scoring);
+                let scored = items.at(cands[ci].item).e.use_group_scoring.unwrap_or(settings.use_group_scoring);
                 if scored && scores[k] < max {
                     drop_c(ci, "groupScore", gname, &mut removed, &mut result);
                 } else {
@@ -824,7 +943,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 continue;
             }
             let members = groups[gname].clone();
-            if activated.iter().any(|&ii| items[ii].e.group == *gname) {
+            if activated.iter().any(|&ii| items.at(ii).e.group == *gname) {
                 for &ci in &members {
                     drop_c(ci, "groupFilled", gname, &mut removed, &mut result);
                 }
@@ -834,13 +953,13 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 continue;
             }
             let mut prios: Vec<usize> =
-                members.iter().copied().filter(|&ci| items[cands[ci].item].e.group_override).collect();
+                members.iter().copied().filter(|&ci| items.at(cands[ci].item).e.group_override).collect();
             let winner = if !prios.is_empty() {
-                prios.sort_by(|&a, &b| items[cands[b].item].e.order.cmp(&items[cands[a].item].e.order));
+                prios.sort_by(|&a, &b| items.at(cands[b].item).e.order.cmp(&items.at(cands[a].item).e.order));
                 prios[0]
             } else {
                 let weight = |ci: usize| {
-                    let w = items[cands[ci].item].e.group_weight;
+                    let w = items.at(cands[ci].item).e.group_weight;
                     if w.is_finite() && w >= 0.0 {
                         w
                     } else {
@@ -875,7 +994,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             if removed.contains(&ci) {
                 continue;
             }
-            let it = &items[c.item];
+            let it = &items.at(c.item);
             let e = it.e;
             if overflow && !e.ignore_budget {
                 result.dropped.push(DroppedEntry {
@@ -917,13 +1036,32 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             activated.push(c.item);
             activated_set[c.item] = true;
             new_now.push(c.item);
-            contents.insert(c.item, (content, tokens, c.reason.clone(), passes, pass, level));
+            let reason = match &c.why {
+                Why::Simple(kind) => ActivationReason {
+                    kind: (*kind).into(),
+                    key: None,
+                    source: None,
+                    message_index: None,
+                    secondary_keys: Vec::new(),
+                },
+                Why::Key { key, src, secondary } => {
+                    let (source, message_index) = sc.src_reason(*src);
+                    ActivationReason {
+                        kind: "key".into(),
+                        key: Some(key.to_string()),
+                        source,
+                        message_index,
+                        secondary_keys: secondary.iter().map(|k| k.to_string()).collect(),
+                    }
+                }
+            };
+            contents.insert(c.item, (content, tokens, reason, passes, pass, level));
         }
         all_text.push_str(&pass_text);
 
         // 8. Next state.
         let rec_texts: Vec<&str> =
-            new_now.iter().filter(|&&ii| !items[ii].e.prevent_recursion).map(|ii| contents[ii].0.as_str()).collect();
+            new_now.iter().filter(|&&ii| !items.at(ii).e.prevent_recursion).map(|ii| contents[ii].0.as_str()).collect();
         let mut next = None;
         if settings.recursive && !overflow && !rec_texts.is_empty() {
             next = Some(Pass::Recursion);
@@ -970,11 +1108,11 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
 
     // 9. Output.
     let mut sorted = activated.clone();
-    sorted.sort_by(|&a, &b| items[b].e.order.cmp(&items[a].e.order));
+    sorted.sort_by_key(|&ii| std::cmp::Reverse(items.at(ii).e.order));
     let mut before: Vec<&str> = Vec::new();
     let mut after: Vec<&str> = Vec::new();
     for &ii in &sorted {
-        let it = &items[ii];
+        let it = &items.at(ii);
         let content = contents[&ii].0.as_str();
         if content.is_empty() {
             continue;
@@ -1011,7 +1149,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
     result.world_info_before = before.join("\n");
     result.world_info_after = after.join("\n");
     for &ii in &activated {
-        let it = &items[ii];
+        let it = &items.at(ii);
         let (content, tokens, reason, pass_no, pass_kind, lvl) = contents[&ii].clone();
         result.activated.push(ActivatedEntry {
             world: it.world.to_string(),
@@ -1036,7 +1174,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         result.state = input.state.clone();
     } else {
         for &ii in &activated {
-            let it = &items[ii];
+            let it = &items.at(ii);
             if let Some(s) = it.e.sticky.filter(|&s| s > 0) {
                 state.sticky.entry(it.key()).or_insert(TimedRecord {
                     hash: it.ce.hash,
