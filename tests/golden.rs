@@ -446,8 +446,6 @@ mod prompts {
     fn run_case(file: &str, case: &Value, counter: &mut dyn TokenCounter) -> Vec<String> {
         let mut errs = Vec::new();
         let mut req = request(case);
-        // 3 framing tokens per message + 1 for the role value (OpenAI's counting recipe).
-        req.settings.tokens_per_message = 4;
         if let Some(reqs) = case["expected_all_requests"].as_array().filter(|_| req.group.is_some()) {
             // One request per member reply, in list order; each reply joins the chat.
             let members = req.group.as_ref().map(|g| g.members.clone()).unwrap_or_default();
@@ -466,23 +464,11 @@ mod prompts {
         errs
     }
 
-    /// Listed, explained gaps (the only cases not asserted by `golden_prompt_all_cases`).
-    const KNOWN_GAPS: &[(&str, &str)] = &[(
-        "prompt-trimming-1.json",
-        "history trimming needs SillyTavern's exact chat-completion token accounting: with cl100k_base and \
-         OpenAI's framing (4/message + 3 priming) we keep 8 of 14 messages within the 220-token budget, ST kept 7, \
-         so ST reserves ~11 more tokens somewhere we have not reproduced yet",
-    )];
-
     fn run(feature: &str, counter: &mut dyn TokenCounter) {
         let mut n = 0;
         let mut failures = Vec::new();
         for (file, case) in cases("prompt") {
             if !feature.is_empty() && case["feature"] != feature {
-                continue;
-            }
-            if let Some((_, why)) = KNOWN_GAPS.iter().find(|(f, _)| *f == file).filter(|_| feature.is_empty()) {
-                eprintln!("known gap, not asserted: {file}: {why}");
                 continue;
             }
             n += 1;
@@ -495,8 +481,8 @@ mod prompts {
         report(&format!("prompt {feature}"), n, failures);
     }
 
-    /// ST counted these prompts with the gpt-3.5 tokenizer (cl100k_base) plus the
-    /// OpenAI message framing (3 per message + the role, 3 for reply priming).
+    /// ST counted these prompts with the gpt-3.5 tokenizer (cl100k_base); the framing per
+    /// message is `tokens_per_message`.
     fn cl100k() -> impl FnMut(&str) -> usize {
         let bpe = tiktoken_rs::cl100k_base().expect("cl100k_base");
         move |s: &str| bpe.encode_with_special_tokens(s).len()
@@ -508,8 +494,9 @@ mod prompts {
         run("", &mut c);
     }
 
+    /// SillyTavern trims the history with its own per-message accounting (the default
+    /// `tokens_per_message`, 5); 4 keeps one message too many here, 7 one too few.
     #[test]
-    #[ignore = "known gap, see KNOWN_GAPS: ST's exact chat-completion token accounting is not reproduced yet"]
     fn golden_prompt_history_trimming_with_cl100k_counter() {
         let mut c = cl100k();
         run("trimming", &mut c);

@@ -232,7 +232,9 @@ pub struct PromptSettings {
     pub pin_examples: bool,
     /// User message used when the user sent nothing.
     pub send_if_empty: String,
-    /// Tokens added per chat message (OpenAI-style framing); 0 for text counters.
+    /// Tokens added to each chat message's content count (framing). Default 5, as SillyTavern
+    /// counts: each message on its own, 3 framing + 1 for the role + 3 of reply priming − 2
+    /// (the golden trimming case pins it). Not used in text-completion mode.
     pub tokens_per_message: usize,
     /// Model name (`{{model}}`).
     pub model: String,
@@ -281,7 +283,7 @@ impl Default for PromptSettings {
             max_tokens: 300,
             pin_examples: false,
             send_if_empty: String::new(),
-            tokens_per_message: 3,
+            tokens_per_message: 5,
             model: String::new(),
         }
     }
