@@ -11,7 +11,7 @@ use nextchat_tavern::worldinfo::{
 };
 use proptest::prelude::*;
 
-const WORDS: &[&str] = &["ka", "kalo", "lomi", "Mira", "sen-4", "tor", "dra9", "an", "velka", "ka_lo"];
+const WORDS: &[&str] = &["ka", "kalo", "lomi", "Mira", "sen-4", "tor", "dra9", "an", "velka", "ka_lo", "KÄlo", "éka"];
 const KEY_SHAPES: usize = 9;
 
 /// A key of shape `shape` built on word `w`: plain, multi-word, regex anchored at its

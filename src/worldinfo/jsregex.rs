@@ -678,13 +678,24 @@ impl AnchoredRegex {
         Some(AnchoredRegex { re: compile_pattern(pattern).ok()?, literal, icase, lead_b: *lead_b })
     }
 
+    /// Is the literal compared case-insensitively?
+    pub fn icase(&self) -> bool {
+        self.icase
+    }
+
+    /// Is there a match starting at byte `p`, where the literal occurs?
+    pub fn matches_at(&self, hay: &str, p: usize) -> bool {
+        let h = hay.as_bytes();
+        p < h.len()
+            && hay.is_char_boundary(p)
+            && (!self.lead_b || (p > 0 && is_word(h[p - 1])) != is_word(h[p]))
+            && self.re.is_match(&hay[p..])
+    }
+
     /// Same answer as the full regex's `is_match(hay)`. `lower` is `hay` lower-cased, used
     /// to find a case-insensitive literal when `hay` is ASCII (same byte offsets).
     pub fn is_match(&self, hay: &str, lower: Option<&str>) -> bool {
-        let at = |p: usize| {
-            let h = hay.as_bytes();
-            (!self.lead_b || (p > 0 && is_word(h[p - 1])) != is_word(h[p])) && self.re.is_match(&hay[p..])
-        };
+        let at = |p: usize| self.matches_at(hay, p);
         let search = match (self.icase, lower) {
             (false, _) => hay,
             (true, Some(l)) if hay.is_ascii() && l.len() == hay.len() => l,

@@ -41,8 +41,9 @@ struct AutoState {
     hits: Vec<Hit>,
     /// Patterns seen at least once, in the order first seen.
     seen: Vec<u32>,
-    /// Per required literal of a regex key: the messages containing it, ascending.
-    lit_msgs: HashMap<u32, Vec<u32>>,
+    /// Per required literal of a regex key: where it occurs in messages (message, byte
+    /// offset in the text the automaton ran on), in message order.
+    lit_msgs: HashMap<u32, Vec<(u32, u32)>>,
 }
 
 impl AutoState {
@@ -68,10 +69,7 @@ fn run_automaton(ac: &AhoCorasick, text: &str, st: &mut AutoState, literal: &[bo
                     h.msg_ww = h.msg_ww.min(i);
                 }
                 if literal.get(pat).copied().unwrap_or(false) {
-                    let list = st.lit_msgs.entry(pat as u32).or_default();
-                    if list.last() != Some(&i) {
-                        list.push(i);
-                    }
+                    st.lit_msgs.entry(pat as u32).or_default().push((i, s as u32));
                 }
             }
             Slot::Bits(b) => {
@@ -103,6 +101,8 @@ enum Src {
 struct Segs {
     msgs: Vec<String>,
     msgs_lower: Vec<String>,
+    /// Per message: ASCII only (then lower-cased offsets are the raw text's).
+    msgs_ascii: Vec<bool>,
     /// Index into the input chat of each scanned message (newest first).
     msg_index: Vec<usize>,
     fields: [String; 6],
@@ -116,12 +116,12 @@ struct Segs {
 impl Segs {
     /// A segment-local regex over the segments of `cfg` (with a literal precheck).
     ///
-    /// `lit_msgs`: the messages known to contain the literal (all others are skipped).
+    /// `lit_msgs`: where the literal occurs in messages (all other messages are skipped).
     fn local_regex_match(
         &self,
         rx: &CRegex,
         lit: Option<&(String, bool)>,
-        lit_msgs: Option<&[u32]>,
+        lit_msgs: Option<&[(u32, u32)]>,
         cfg: Cfg,
     ) -> Option<Src> {
         let test = |raw: &str, low: &str| -> bool {
@@ -136,10 +136,18 @@ impl Segs {
         let d = cfg.depth.min(self.msgs.len());
         match lit_msgs {
             Some(list) => {
-                for &i in list.iter().take_while(|&&i| (i as usize) < d) {
-                    if rx.is_match_segment(&self.msgs[i as usize], &self.msgs_lower[i as usize]) {
+                let mut last = u32::MAX;
+                for &(i, off) in list.iter().take_while(|o| (o.0 as usize) < d) {
+                    let m = i as usize;
+                    let hit = match &rx.anchored {
+                        Some(a) if !a.icase() || self.msgs_ascii[m] => a.matches_at(&self.msgs[m], off as usize),
+                        _ if i == last => continue,
+                        _ => rx.is_match_segment(&self.msgs[m], &self.msgs_lower[m]),
+                    };
+                    if hit {
                         return Some(Src::Msg(i));
                     }
+                    last = i;
                 }
             }
             None => {
@@ -553,6 +561,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
     ];
     let segs = Segs {
         msgs_lower: msgs.iter().map(|m| lower(m)).collect(),
+        msgs_ascii: msgs.iter().map(|m| m.is_ascii()).collect(),
         msgs,
         msg_index,
         fields_lower: fields.clone().map(|f| lower(&f)),
