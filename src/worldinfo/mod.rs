@@ -28,8 +28,18 @@
 //!    substring and whole-word occurrences: ASCII `\w` boundaries, checked at the
 //!    match) and a bitmask of the other segments. A key then matches an entry iff
 //!    `newest_message < entry_depth` or its segment mask meets the entry's. Regex
-//!    keys run on the real haystack string, only when their prefilter literal occurs.
-//! 3. Each pass walks the sorted list and skips entries that are disabled, filtered
+//!    keys run only when their prefilter literal occurs: a segment-local regex only on
+//!    the messages holding the literal, and when every match starts with the literal
+//!    (`\bdragon(s)?\b`), anchored at each recorded occurrence; others on the real
+//!    haystack string.
+//! 3. Each pass walks the sorted list — in fact only its *candidates*: a
+//!    `CandidateIndex` built at compile time maps each automaton pattern to the entries
+//!    whose primary keys need it, so a pass visits the entries of the patterns seen
+//!    so far (whole-word keys only if a whole-word occurrence was seen), the entries
+//!    that need a look every time (constant, `@@activate`, keys with macros, regexes
+//!    without a literal, empty keys) and those named by timed state; the rest cannot
+//!    activate. A property test (`tests/engine_index.rs`) checks that this never
+//!    changes a result. It skips entries that are disabled, filtered
 //!    by generation trigger or character/tag filter, delayed, on cooldown (unless
 //!    sticky), `delayUntilRecursion` above the current level, or `excludeRecursion`
 //!    in a recursion pass; `@@activate`, external activation, `constant` and sticky
