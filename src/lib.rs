@@ -18,6 +18,7 @@ pub mod macros;
 pub mod prompt;
 pub mod settings;
 pub mod store;
+pub mod thumbnail;
 pub mod version;
 pub mod worldinfo;
 

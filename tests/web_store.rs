@@ -1,6 +1,7 @@
 //! The store conformance suite against IndexedDB in headless Chromium, plus the robustness
 //! cases only a real browser can show: aborted transactions, two connections, blocked upgrades,
-//! quota errors, cross-tab announcements and the v1 → v2 migration.
+//! quota errors, cross-tab announcements, the v1 → v2 and v2 → v3 migrations, and the
+//! client's response cache in the `cache` store (schema 3).
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::{Cell, RefCell};
@@ -8,8 +9,9 @@ use std::ops::ControlFlow;
 use std::rc::Rc;
 
 use js_sys::{Array, Promise};
+use nextchat_tavern::store::cache::{CacheEntry, CacheLimits, ResponseCache};
 use nextchat_tavern::store::conformance::test_env;
-use nextchat_tavern::store::indexeddb::{delete_database, factory, Fault, IndexedDbStore};
+use nextchat_tavern::store::indexeddb::{delete_database, factory, Fault, IdbResponseCache, IndexedDbStore};
 use nextchat_tavern::store::*;
 use nextchat_tavern::ErrorCode;
 use serde_json::json;
@@ -200,8 +202,8 @@ async fn a_blocked_upgrade_is_reported_not_hung() {
 async fn our_connections_step_aside_for_an_upgrade_in_another_tab() {
     let name = fresh_name();
     let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
-    // A newer build in another tab upgrades to version 3: our connection closes instead of blocking.
-    let newer = raw_open(&name, 3, |_| {}).await;
+    // A newer build in another tab upgrades past our version: our connection closes instead of blocking.
+    let newer = raw_open(&name, SCHEMA_VERSION + 1, |_| {}).await;
     let e = s.list::<Character>().await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Storage);
     assert!(e.message().contains("another tab"), "{e}");
@@ -265,4 +267,128 @@ async fn an_abort_signal_style_cancel_keeps_nothing() {
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Aborted);
     assert_eq!(s.list_characters(&CharacterQuery::default()).await.unwrap().total, 0);
+}
+
+fn entry(n: usize, at: f64) -> CacheEntry {
+    CacheEntry { body: (0..n).map(|i| i as u8).collect(), content_type: "image/png".into(), fetched_ms: at }
+}
+
+/// The whole backup of a store as text.
+async fn backup_of(s: &IndexedDbStore) -> String {
+    let mut text = String::new();
+    s.export_backup(true, &mut |line| {
+        text.push_str(&line);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    text
+}
+
+#[wasm_bindgen_test]
+async fn the_response_cache_keeps_entries_across_connections_clears_by_prefix_and_is_not_backed_up() {
+    let name = fresh_name();
+    let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    let c = IdbResponseCache::new(s.clone(), CacheLimits::default());
+    assert_eq!(c.get("http://a\n\nlist").await.unwrap(), None);
+    c.put(
+        "http://a\n\nlist",
+        CacheEntry { body: b"[{\"name\":\"A\"}]".to_vec(), content_type: String::new(), fetched_ms: 1.0 },
+    );
+    c.put("http://a\n\nthumb", entry(3000, 2.0));
+    c.put("http://b\n\nlist", entry(10, 3.0));
+    // Issued in call order: a read right after the puts sees them.
+    assert_eq!(c.get("http://a\n\nthumb").await.unwrap(), Some(entry(3000, 2.0)));
+    c.put("http://a\n\nthumb", entry(20, 4.0));
+    assert_eq!(c.get("http://a\n\nthumb").await.unwrap(), Some(entry(20, 4.0)), "replaced");
+
+    // Not records: nothing of the cache is in a backup (secrets included).
+    let backup = backup_of(&s).await;
+    assert!(!backup.contains("http://a") && !backup.contains("\"cache\""), "{backup}");
+
+    // Another connection (a reloaded page) reads them.
+    s.close();
+    let s2 = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    let c2 = IdbResponseCache::new(s2.clone(), CacheLimits::default());
+    let list = c2.get("http://a\n\nlist").await.unwrap().unwrap();
+    assert_eq!(
+        (list.body.as_slice(), list.content_type.as_str(), list.fetched_ms),
+        (&b"[{\"name\":\"A\"}]"[..], "", 1.0)
+    );
+
+    // Clearing one server's prefix keeps the other's entries; "" clears everything.
+    c2.clear("http://a\n").await.unwrap();
+    assert_eq!(c2.get("http://a\n\nlist").await.unwrap(), None);
+    assert_eq!(c2.get("http://a\n\nthumb").await.unwrap(), None);
+    assert_eq!(c2.get("http://b\n\nlist").await.unwrap(), Some(entry(10, 3.0)));
+    c2.clear("").await.unwrap();
+    assert_eq!(c2.get("http://b\n\nlist").await.unwrap(), None);
+}
+
+#[wasm_bindgen_test]
+async fn the_response_cache_evicts_the_oldest_entries_beyond_its_caps() {
+    let s = fresh_store().await;
+    let c = IdbResponseCache::new(s.clone(), CacheLimits { max_entries: 10, max_bytes: 1000 });
+    for i in 0..15 {
+        c.put(&format!("k{i:02}"), entry(10, i as f64));
+    }
+    // The first put schedules a count; it finds 15 > 10 and trims to 90 %: the newest 9.
+    sleep(100).await;
+    let mut kept = Vec::new();
+    for i in 0..15 {
+        if c.get(&format!("k{i:02}")).await.unwrap().is_some() {
+            kept.push(i);
+        }
+    }
+    assert_eq!(kept, (6..15).collect::<Vec<_>>());
+    assert_eq!(c.trim().await.unwrap(), (9, 90), "an exact recount");
+    // Over the byte cap: the oldest go until 90 % of it, the newest stays.
+    c.put("big", entry(950, 100.0));
+    sleep(100).await;
+    assert_eq!(c.trim().await.unwrap(), (1, 950));
+    assert!(c.get("big").await.unwrap().is_some());
+    assert!(c.get("k14").await.unwrap().is_none());
+    // An entry over the whole cap is not stored.
+    c.put("huge", entry(1001, 101.0));
+    assert!(c.get("huge").await.unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_v2_database_with_data_is_migrated_to_v3() {
+    let name = fresh_name();
+    let v2 = IndexedDbStore::open_at(&name, test_env(), 2).await.unwrap();
+    let ch = v2.create(Character::from_card(json!({"data": {"name": "Old", "tags": ["x"]}}))).await.unwrap();
+    let chat = v2.create_chat(Chat { character_id: Some(ch.id.clone()), ..Default::default() }).await.unwrap();
+    v2.append_message(&chat.id, user("kept")).await.unwrap();
+    v2.put_setting("k", json!({"v": 1})).await.unwrap();
+    let before = backup_of(&v2).await;
+    let ch: Character = v2.get(&ch.id).await.unwrap().unwrap();
+    v2.close();
+    // The v2 layout has no cache store.
+    let db = raw_open(&name, 2, |_| {}).await;
+    assert!(db.transaction_with_str("cache").is_err());
+    db.close();
+
+    let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    assert_eq!(s.info().schema_version, 3);
+    let got: Character = s.get(&ch.id).await.unwrap().unwrap();
+    assert_eq!(got, ch, "the record is untouched");
+    assert_eq!(
+        s.list_characters(&CharacterQuery { tag: Some("x".into()), ..Default::default() }).await.unwrap().total,
+        1
+    );
+    assert_eq!(s.messages(&chat.id, None, 10).await.unwrap()[0].mes, "kept");
+    assert_eq!(s.get_setting("k").await.unwrap().unwrap().value, json!({"v": 1}));
+    // The cache works, and a backup after the upgrade holds the same items as before it.
+    let c = IdbResponseCache::new(s.clone(), CacheLimits::default());
+    c.put("http://st\n\nlist", entry(5, 1.0));
+    assert!(c.get("http://st\n\nlist").await.unwrap().is_some());
+    let after = backup_of(&s).await;
+    let items = |t: &str| t.lines().skip(1).filter(|l| !l.contains("\"end\"")).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(items(&after), items(&before));
+    s.close();
+    let db = raw_open(&name, 3, |_| {}).await;
+    let tx = db.transaction_with_str("cache").unwrap();
+    assert!(tx.object_store("cache").unwrap().index("ixAge").is_ok());
+    db.close();
 }

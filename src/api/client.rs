@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::error::{from_js_value, to_js_value};
+use super::store::TavernStore;
 use crate::client::breaker::BreakerPolicy;
 use crate::client::limiter::RateLimit;
 use crate::client::retry::RetryPolicy;
@@ -73,6 +74,16 @@ export interface ChatSyncResult {
 }
 /** A SillyTavern World Info file. */
 export type StWorldInfo = { entries: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+/** A value read through the client's cache. */
+export interface CachedValue<T> {
+  value: T;
+  /** True when it came from a cache (memory, or the store given to `useCache`) without a request. */
+  fromCache: boolean;
+  /** True when that cached copy is older than `maxAgeMs`: a refresh is on its way (`onUpdate`). */
+  stale: boolean;
+  /** When this copy was fetched from the server (epoch ms). */
+  fetchedAt: number;
+}
 "#;
 
 fn parse_options(v: JsValue) -> Result<(String, ClientOptions), JsValue> {
@@ -172,7 +183,68 @@ fn parsed_copy(slot: &RefCell<Option<(f64, js_sys::Array)>>, cached: &Cached<Rc<
     Ok(arr.slice(0, arr.length()).into())
 }
 
+macro_rules! js_ok {
+    ($e:expr) => {
+        $e.await.map_err(JsValue::from)
+    };
+}
+
 impl JsStClient {
+    /// `characters` / `cachedCharacters`: no `max_age` → straight to the server.
+    fn characters_swr(&self, opts: &JsValue, max_age: Option<f64>, with_meta: bool) -> Promise {
+        let on_update = if opts.is_object() {
+            Reflect::get(opts, &JsValue::from_str("onUpdate")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        } else {
+            None
+        };
+        let shared = Rc::clone(&self.inner);
+        let parsed = Rc::clone(&self.parsed_list);
+        self.run(opts, move |c| async move {
+            let Some(max_age) = max_age else { return to_js_value(&js_ok!(c.characters())?) };
+            let cached = js_ok!(c.characters_cached_raw(max_age))?;
+            let list = parsed_copy(&parsed, &cached)?;
+            if cached.stale {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Ok(fresh) = shared.refresh_characters_raw().await {
+                        if let (Ok(v), Some(f)) = (parsed_copy(&parsed, &fresh), on_update) {
+                            let _ = f.call1(&JsValue::NULL, &v);
+                        }
+                    }
+                });
+            }
+            if !with_meta {
+                return Ok(list);
+            }
+            let out = js_sys::Object::new();
+            for (k, v) in [
+                ("value", list),
+                ("fromCache", JsValue::from_bool(cached.from_cache)),
+                ("stale", JsValue::from_bool(cached.stale)),
+                ("fetchedAt", JsValue::from_f64(cached.fetched_ms)),
+            ] {
+                Reflect::set(&out, &JsValue::from_str(k), &v)?;
+            }
+            Ok(out.into())
+        })
+    }
+
+    /// A thumbnail through the cache; a stale copy is returned and refreshed in the background.
+    async fn thumbnail_swr(
+        c: StClient<FetchTransport>,
+        shared: Rc<StClient<FetchTransport>>,
+        kind: String,
+        file: String,
+        max_age: f64,
+    ) -> Result<Vec<u8>, JsValue> {
+        let t = js_ok!(c.thumbnail_cached(&kind, &file, max_age))?;
+        if t.stale {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = shared.refresh_thumbnail(&kind, &file).await;
+            });
+        }
+        Ok(t.value.body.clone())
+    }
+
     /// The underlying client (shared with generators made from it).
     pub(crate) fn shared_client(&self) -> Rc<StClient<FetchTransport>> {
         Rc::clone(&self.inner)
@@ -187,12 +259,6 @@ impl JsStClient {
         let client = self.inner.with_transport(self.inner.transport().with_signal(signal_of(opts)));
         future_to_promise(f(client))
     }
-}
-
-macro_rules! js_ok {
-    ($e:expr) => {
-        $e.await.map_err(JsValue::from)
-    };
 }
 
 #[wasm_bindgen(js_class = SillyTavernClient)]
@@ -253,31 +319,43 @@ impl JsStClient {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { maxAgeMs?: number; onUpdate?: (list: StCharacter[]) => void }")] opts: JsValue,
     ) -> Promise {
-        let max_age = number(&opts, "maxAgeMs");
-        let on_update = if opts.is_object() { Reflect::get(&opts, &JsValue::from_str("onUpdate")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) } else { None };
-        let shared = Rc::clone(&self.inner);
-        let parsed = Rc::clone(&self.parsed_list);
-        self.run(&opts, move |c| async move {
-            let Some(max_age) = max_age else { return to_js_value(&js_ok!(c.characters())?) };
-            let cached = js_ok!(c.characters_cached_raw(max_age))?;
-            let list = parsed_copy(&parsed, &cached)?;
-            if cached.stale {
-                wasm_bindgen_futures::spawn_local(async move {
-                    if let Ok(fresh) = shared.refresh_characters_raw().await {
-                        if let (Ok(v), Some(f)) = (parsed_copy(&parsed, &fresh), on_update) {
-                            let _ = f.call1(&JsValue::NULL, &v);
-                        }
-                    }
-                });
-            }
-            Ok(list)
-        })
+        self.characters_swr(&opts, number(&opts, "maxAgeMs"), false)
     }
 
-    /// Drops every cached read of this client.
-    #[wasm_bindgen(js_name = clearCache)]
-    pub fn clear_cache(&self) {
-        self.inner.clear_cache();
+    /// All characters through the cache, with where they came from: `characters()` with
+    /// `maxAgeMs` (default 30000) that resolves to `{ value, fromCache, stale, fetchedAt }`.
+    /// After `useCache(store)`, a new client (e.g. after a page reload) resolves from the store
+    /// at once — `fromCache: true`, `stale` when older than `maxAgeMs` (then `onUpdate` gets
+    /// the fresh list).
+    #[wasm_bindgen(js_name = cachedCharacters, unchecked_return_type = "Promise<CachedValue<StCharacter[]>>")]
+    pub fn cached_characters(
+        &self,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "CallOptions & { maxAgeMs?: number; onUpdate?: (list: StCharacter[]) => void }"
+        )]
+        opts: JsValue,
+    ) -> Promise {
+        self.characters_swr(&opts, Some(number(&opts, "maxAgeMs").unwrap_or(30_000.0)), true)
+    }
+
+    /// Keeps this client's cached reads (the character list, thumbnails) in `store` as well
+    /// (its IndexedDB `cache`: size-capped, never in backups), so a new client on the same
+    /// server and store — after a page reload, in another tab — is served them at once, then
+    /// revalidates them by `maxAgeMs`. Every write through a client drops the server's entries.
+    /// On a server with user accounts, entries are kept per user once `login()` or `me()` told
+    /// the client who is logged in. A store in memory (`info().persistent === false`) adds
+    /// nothing to the client's own memory cache.
+    #[wasm_bindgen(js_name = useCache)]
+    pub fn use_cache(&self, store: &TavernStore) {
+        self.inner.use_persistent_cache(store.response_cache(), self.inner.transport().base_url());
+    }
+
+    /// Drops every cached read of this client, and this server's entries in the store given to
+    /// `useCache`.
+    #[wasm_bindgen(js_name = clearCache, unchecked_return_type = "Promise<void>")]
+    pub fn clear_cache(&self) -> Promise {
+        let c = Rc::clone(&self.inner);
+        future_to_promise(async move { js_ok!(c.clear_all_caches()).map(|_| JsValue::UNDEFINED) })
     }
 
     /// One character by avatar file name.
@@ -402,8 +480,9 @@ impl JsStClient {
     }
 
     /// An avatar/background/persona thumbnail as image bytes (fetched with credentials: a plain
-    /// `<img src>` is blocked by SillyTavern's Cross-Origin-Resource-Policy). Cached for
-    /// `maxAgeMs` (default 5 minutes).
+    /// `<img src>` is blocked by SillyTavern's Cross-Origin-Resource-Policy). Cached (in the
+    /// `useCache` store too); a copy older than `maxAgeMs` (default 5 minutes) is returned and
+    /// refreshed in the background.
     #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
     pub fn thumbnail(
         &self,
@@ -412,7 +491,8 @@ impl JsStClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { maxAgeMs?: number }")] opts: JsValue,
     ) -> Promise {
         let max_age = number(&opts, "maxAgeMs").unwrap_or(300_000.0);
-        self.run(&opts, move |c| async move { Ok(bytes(js_ok!(c.thumbnail(&kind, &file, max_age))?)) })
+        let shared = Rc::clone(&self.inner);
+        self.run(&opts, move |c| async move { Ok(bytes(Self::thumbnail_swr(c, shared, kind, file, max_age).await?)) })
     }
 
     /// A thumbnail as an object URL for `<img src>` (revoke it with `URL.revokeObjectURL`).
@@ -424,9 +504,18 @@ impl JsStClient {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions & { maxAgeMs?: number }")] opts: JsValue,
     ) -> Promise {
         let max_age = number(&opts, "maxAgeMs").unwrap_or(300_000.0);
+        let shared = Rc::clone(&self.inner);
         self.run(&opts, move |c| async move {
-            let data = js_ok!(c.thumbnail(&kind, &file, max_age))?;
-            let mime = if data.starts_with(&[0xFF, 0xD8]) { "image/jpeg" } else if data.starts_with(b"GIF8") { "image/gif" } else if data.starts_with(b"RIFF") { "image/webp" } else { "image/png" };
+            let data = Self::thumbnail_swr(c, shared, kind, file, max_age).await?;
+            let mime = if data.starts_with(&[0xFF, 0xD8]) {
+                "image/jpeg"
+            } else if data.starts_with(b"GIF8") {
+                "image/gif"
+            } else if data.starts_with(b"RIFF") {
+                "image/webp"
+            } else {
+                "image/png"
+            };
             let parts = js_sys::Array::of1(&Uint8Array::from(data.as_slice()));
             let bag = web_sys::BlobPropertyBag::new();
             bag.set_type(mime);

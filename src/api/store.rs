@@ -9,14 +9,19 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 
 use super::error::{from_js_value, to_js_value};
 use crate::settings;
-use crate::store::indexeddb::IndexedDbStore;
+use crate::store::backup::{ChunkSource, StreamOptions, StreamProgress};
+use crate::store::cache::{CacheLimits, ResponseCache};
+use crate::store::indexeddb::{IdbResponseCache, IndexedDbStore};
+use crate::store::web::{BrowserImages, JsSource};
 use crate::store::{
-    Asset, Change, Character, CharacterQuery, Chat, MemoryStore, MessageEdit, NewMessage, Progress, Record, Store, StoreEnv,
+    Asset, Change, Character, CharacterQuery, Chat, MemoryStore, MessageEdit, NewMessage, Progress, Record, Store,
+    StoreEnv, ThumbnailInfo,
 };
+use crate::thumbnail::ThumbnailOptions;
 use crate::{Error, ErrorCode};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -55,6 +60,48 @@ export interface MessageEdit { mes?: string; addSwipe?: string; deleteSwipe?: nu
 export interface GetMessagesOptions { chatId: string; before?: number; limit?: number; }
 export interface ProgressOptions { onProgress?: (p: { done: number; total: number }) => void; signal?: AbortSignal; }
 export interface ImportReport { written: number; skipped: number; }
+/** Progress of `importBackup`: first a `check` pass (when checking first), then `import`. */
+export interface BackupImportProgress {
+  phase: "check" | "import";
+  /** Items checked (check) or written/skipped (import) so far. */
+  done: number;
+  /** Items in the backup, once the check pass has counted them; else `null`. */
+  total: number | null;
+  /** Bytes read in this phase. */
+  bytesRead: number;
+  /** Size of the backup when known (Blob, bytes, string); `null` for a stream. */
+  totalBytes: number | null;
+}
+export interface BackupImportOptions {
+  onProgress?: (p: BackupImportProgress) => void;
+  /** Cancels with code `aborted` (batches already committed are kept; see `importBackup`). */
+  signal?: AbortSignal;
+  /** Items per transaction (default 200). */
+  batchSize?: number;
+  /** Read and check the whole backup before writing anything (default `true`; a
+   *  `ReadableStream` can be read only once, so it is imported as it arrives — `true` with
+   *  a stream is an `invalid_argument` error). */
+  checkFirst?: boolean;
+}
+/** Metadata of a stored file; its bytes: `getAssetBlob(id)`. */
+export interface Asset extends SyncMeta {
+  mime: string; size: number; role: string; fileName: string | null; ownerId: string | null;
+  /** For a thumbnail: the asset it was made from. */
+  thumbnailOf: string | null; width: number | null; height: number | null;
+}
+export interface ThumbnailOptions {
+  /** Longest side in pixels, 1–1024 (default 256). */
+  maxSide?: number;
+  /** Sources with more pixels are refused with `too_large` (default 50 000 000). */
+  maxPixels?: number;
+}
+export interface Thumbnail {
+  /** The thumbnail asset (`role: "thumbnail"`, PNG) — or the source itself when `original`. */
+  asset: Asset;
+  /** True when no thumbnail could be made here (not a PNG and no image decoder, e.g. a JPEG
+   *  in Node): `asset` is the full-size original, show it scaled down. */
+  original: boolean;
+}
 export interface BackupOptions { /** Include stored API keys and passwords (default false). */ includeSecrets?: boolean; }
 export interface StoreInfo { backend: "indexeddb" | "memory"; persistent: boolean; name: string; schemaVersion: number; fallbackReason: string | null; }
 export interface StoreChange { store: string; ids: string[]; op: "put" | "delete" | "import"; remote: boolean; }
@@ -102,12 +149,21 @@ macro_rules! with_store {
 #[wasm_bindgen]
 pub struct TavernStore {
     backend: Backend,
+    /// The response cache in this store (the `cache` object store in IndexedDB), one per
+    /// store object so that every client using it shares its size accounting; none in memory
+    /// (nothing would outlive the page, and each client has its own memory cache).
+    response_cache: Option<Rc<dyn ResponseCache>>,
 }
 
 impl TavernStore {
     /// The store behind this JS object (for other API objects that write to it).
     pub(crate) fn backend(&self) -> Backend {
         self.backend.clone()
+    }
+
+    /// The response cache kept in this store (for `SillyTavernClient.useCache`).
+    pub(crate) fn response_cache(&self) -> Option<Rc<dyn ResponseCache>> {
+        self.response_cache.clone()
     }
 }
 
@@ -281,18 +337,32 @@ fn char_js(c: Character) -> Result<JsValue, JsValue> {
     to_js_value(&public(c))
 }
 
-async fn text_of(input: JsValue) -> Result<String, JsValue> {
-    if let Some(s) = input.as_string() {
-        return Ok(s);
+/// The bytes of an asset as a Blob (IndexedDB hands out its stored Blob without copying).
+async fn asset_blob(b: &Backend, id: &str) -> Result<Option<web_sys::Blob>, JsValue> {
+    match b {
+        Backend::Idb(s) => Ok(s.asset_blob(id).await?),
+        Backend::Mem(s) => {
+            let Some(bytes) = s.asset_bytes(id).await? else { return Ok(None) };
+            let mime = s.get::<Asset>(id).await?.map(|a| a.mime).unwrap_or_default();
+            let opts = web_sys::BlobPropertyBag::new();
+            opts.set_type(&mime);
+            Ok(Some(web_sys::Blob::new_with_u8_array_sequence_and_options(
+                &Array::of1(&Uint8Array::from(&bytes[..])),
+                &opts,
+            )?))
+        }
     }
-    if let Some(b) = input.dyn_ref::<web_sys::Blob>() {
-        let t = JsFuture::from(b.text()).await?;
-        return t.as_string().ok_or_else(|| Error::invalid_argument("backup: unreadable blob").into());
-    }
-    if let Some(u) = input.dyn_ref::<Uint8Array>() {
-        return String::from_utf8(u.to_vec()).map_err(|_| Error::new(ErrorCode::BadJson, "backup: not UTF-8").into());
-    }
-    Err(Error::invalid_argument("backup: pass a Blob, a string or a Uint8Array").into())
+}
+
+/// `Store::thumbnail` with the browser's decoders, for `thumbnail` and `thumbnailUrl` (one
+/// call site per backend keeps the module small).
+async fn thumbnail_of(b: &Backend, asset_id: &str, options: JsValue) -> Result<Option<ThumbnailInfo>, JsValue> {
+    let o: ThumbnailOptions = if options.is_undefined() || options.is_null() {
+        ThumbnailOptions::default()
+    } else {
+        from_js_value(options, "thumbnail options")?
+    };
+    Ok(with_store!(b, s => s.thumbnail(asset_id, &o, &BrowserImages).await?))
 }
 
 #[wasm_bindgen]
@@ -318,7 +388,11 @@ impl TavernStore {
                     )),
                 }
             };
-            Ok(TavernStore { backend }.into())
+            let response_cache: Option<Rc<dyn ResponseCache>> = match &backend {
+                Backend::Idb(s) => Some(Rc::new(IdbResponseCache::new(s.clone(), CacheLimits::default()))),
+                Backend::Mem(_) => None,
+            };
+            Ok(TavernStore { backend, response_cache }.into())
         })
     }
 
@@ -427,18 +501,7 @@ impl TavernStore {
     #[wasm_bindgen(js_name = getAssetBlob, unchecked_return_type = "Promise<Blob | null>")]
     pub fn get_asset_blob(&self, id: String) -> Promise {
         let b = self.backend.clone();
-        spawn(async move {
-            match &b {
-                Backend::Idb(s) => Ok(s.asset_blob(&id).await?.map(JsValue::from).unwrap_or(JsValue::NULL)),
-                Backend::Mem(s) => {
-                    let Some(bytes) = s.asset_bytes(&id).await? else { return Ok(JsValue::NULL) };
-                    let mime = s.get::<Asset>(&id).await?.map(|a| a.mime).unwrap_or_default();
-                    let opts = web_sys::BlobPropertyBag::new();
-                    opts.set_type(&mime);
-                    Ok(web_sys::Blob::new_with_u8_array_sequence_and_options(&Array::of1(&Uint8Array::from(&bytes[..])), &opts)?.into())
-                }
-            }
-        })
+        spawn(async move { Ok(asset_blob(&b, &id).await?.map(JsValue::from).unwrap_or(JsValue::NULL)) })
     }
 
     /// Creates a chat with a character or a group.
@@ -584,18 +647,93 @@ impl TavernStore {
         })
     }
 
-    /// Imports a backup (Blob, text or bytes) in one transaction, last writer wins per record.
+    /// Imports a backup from a `Blob`/`File`, a `ReadableStream<Uint8Array>` (e.g. a fetch
+    /// body), a `Uint8Array` or a string, read chunk by chunk and written in batches of
+    /// `batchSize` items (one transaction each), so memory stays bounded; last writer wins per
+    /// record. The header is checked first (a newer backup: `unsupported_format`, nothing
+    /// written). A Blob, bytes or string is read twice: once to check every line (a bad line:
+    /// its number in the message; a truncated file: `truncated`; nothing written), then to
+    /// write. A stream is imported as it arrives: an error or cancel keeps the batches already
+    /// committed and the message says how many items; importing again completes it.
     #[wasm_bindgen(js_name = importBackup, unchecked_return_type = "Promise<ImportReport>")]
     pub fn import_backup(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Blob | string | Uint8Array")] backup: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Blob | ReadableStream<Uint8Array> | Uint8Array | string")]
+        backup: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "BackupImportOptions")] options: JsValue,
     ) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
-            let text = text_of(backup).await?;
-            let mut progress = js_progress(&options);
-            with_store!(&b, s => to_js_value(&s.import_backup(&text, &mut progress).await?))
+            if aborted_before(&options) {
+                return Err(Error::new(
+                    ErrorCode::Aborted,
+                    "the import was cancelled before it started; nothing was written",
+                )
+                .into());
+            }
+            let get = |k: &str| {
+                js_sys::Reflect::get(&options, &JsValue::from_str(k)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+            };
+            let on = get("onProgress").and_then(|f| f.dyn_into::<Function>().ok());
+            let signal = get("signal").and_then(|s| s.dyn_into::<web_sys::AbortSignal>().ok());
+            let mut source = JsSource::new(&backup, signal.clone())?;
+            let mut opts = StreamOptions { check_first: source.can_rewind(), ..StreamOptions::default() };
+            if let Some(n) = get("batchSize") {
+                let n = n
+                    .as_f64()
+                    .filter(|n| *n >= 1.0 && n.fract() == 0.0)
+                    .ok_or_else(|| Error::invalid_argument("batchSize must be a whole number ≥ 1"))?;
+                opts.batch_items = n.min(1e6) as usize;
+            }
+            if let Some(c) = get("checkFirst") {
+                opts.check_first =
+                    c.as_bool().ok_or_else(|| Error::invalid_argument("checkFirst must be a boolean"))?;
+            }
+            let mut progress = move |p: StreamProgress| {
+                if signal.as_ref().is_some_and(|s| s.aborted()) {
+                    return ControlFlow::Break(());
+                }
+                if let (Some(f), Ok(v)) = (&on, to_js_value(&p)) {
+                    let _ = f.call1(&JsValue::UNDEFINED, &v);
+                }
+                if signal.as_ref().is_some_and(|s| s.aborted()) {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            };
+            with_store!(&b, s => to_js_value(&s.import_backup_from(&mut source, &opts, &mut progress).await?))
+        })
+    }
+
+    /// The thumbnail of an image asset (default longest side 256 px), made on first use and
+    /// kept as an asset of its own (`role: "thumbnail"`, `thumbnailOf`), so later calls read it
+    /// back. PNG is decoded in Rust; other formats by the browser (`createImageBitmap`); where
+    /// neither works (e.g. a JPEG in Node) the original comes back with `original: true`.
+    /// `null` for a missing asset. Too many pixels: `too_large`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Thumbnail | null>")]
+    pub fn thumbnail(
+        &self,
+        #[wasm_bindgen(js_name = assetId)] asset_id: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "ThumbnailOptions")] options: JsValue,
+    ) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move { to_js_value(&thumbnail_of(&b, &asset_id, options).await?) })
+    }
+
+    /// A `blob:` URL of the thumbnail (or of the original, see `thumbnail`), or `null` for a
+    /// missing asset. Revoke it with `URL.revokeObjectURL` when it is no longer shown.
+    #[wasm_bindgen(js_name = thumbnailUrl, unchecked_return_type = "Promise<string | null>")]
+    pub fn thumbnail_url(
+        &self,
+        #[wasm_bindgen(js_name = assetId)] asset_id: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "ThumbnailOptions")] options: JsValue,
+    ) -> Promise {
+        let b = self.backend.clone();
+        spawn(async move {
+            let Some(t) = thumbnail_of(&b, &asset_id, options).await? else { return Ok(JsValue::NULL) };
+            let Some(blob) = asset_blob(&b, &t.asset.id).await? else { return Ok(JsValue::NULL) };
+            Ok(JsValue::from_str(&web_sys::Url::create_object_url_with_blob(&blob)?))
         })
     }
 

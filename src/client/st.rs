@@ -5,7 +5,7 @@
 //! retries with backoff on transient failures (only for requests that are safe to repeat), and
 //! SillyTavern's error shapes turned into typed errors (`200 {error}` bodies included).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use serde_json::{json, Value};
@@ -16,6 +16,7 @@ use super::retry::{is_retryable, RetryPolicy};
 use super::share::{Cache, Coalescer, Lookup};
 use super::status::{error_for_status, is_csrf_rejection, soft_error};
 use crate::error::{Error, ErrorCode, Result};
+use crate::store::cache::{CacheEntry, ResponseCache};
 
 /// Client settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +57,20 @@ struct Shared {
     limiter: RefCell<TokenBucket>,
     reads: Coalescer<Response>,
     cache: Cache<Rc<Response>>,
+    /// Bumped by every invalidation: a read that began before one does not fill the caches.
+    epoch: Cell<u64>,
+    /// The persistent layer under `cache`, if any (see [`StClient::use_persistent_cache`]).
+    persistent: RefCell<Option<Persistent>>,
+    /// The handle of the logged-in user when known (from `login` or `me`), part of the
+    /// persistent keys so that two users of one server never share entries.
+    user: RefCell<String>,
+}
+
+/// A persistent response cache and the server its keys belong to.
+#[derive(Clone)]
+struct Persistent {
+    cache: Rc<dyn ResponseCache>,
+    server: String,
 }
 
 /// Cached reads kept per server (character lists, thumbnails, …).
@@ -96,6 +111,9 @@ impl<T: Transport> StClient<T> {
             csrf: RefCell::new(None),
             reads: Coalescer::default(),
             cache: Cache::new(CACHE_ENTRIES),
+            epoch: Cell::new(0),
+            persistent: RefCell::new(None),
+            user: RefCell::new(String::new()),
         };
         StClient { transport, shared: Rc::new(shared) }
     }
@@ -109,6 +127,38 @@ impl<T: Transport> StClient<T> {
     /// The transport (for the browser layer).
     pub fn transport(&self) -> &T {
         &self.transport
+    }
+
+    /// Keeps cached reads (the character list, thumbnails) in `cache` too, so that another
+    /// client over the same cache — e.g. after a page reload — is served them at once (fresh
+    /// or stale by age, exactly like the memory cache). Keys are `server`, the logged-in
+    /// user's handle when known, and the request; every successful write through this client
+    /// drops all of `server`'s entries. `None` detaches the layer. Shared by every view
+    /// ([`StClient::with_transport`]) of this client.
+    pub fn use_persistent_cache(&self, cache: Option<Rc<dyn ResponseCache>>, server: &str) {
+        *self.shared.persistent.borrow_mut() =
+            cache.map(|cache| Persistent { cache, server: server.trim_end_matches('/').to_string() });
+    }
+
+    /// The persistent layer and the key of a request in it.
+    fn persistent_key(&self, request_key: &str) -> Option<(Rc<dyn ResponseCache>, String)> {
+        let p = self.shared.persistent.borrow().clone()?;
+        let key = format!("{}\n{}\n{request_key}", p.server, self.shared.user.borrow());
+        Some((p.cache, key))
+    }
+
+    /// Drops the memory cache (reads in flight will not fill it) and the persistent entries of
+    /// this server. A persistent layer that fails to clear is detached (this client no longer
+    /// reads entries it could not invalidate) and the error returned.
+    async fn invalidate(&self) -> Result<()> {
+        self.clear_cache();
+        let layer = self.shared.persistent.borrow().clone();
+        let Some(p) = layer else { return Ok(()) };
+        let r = p.cache.clear(&format!("{}\n", p.server)).await;
+        if r.is_err() {
+            *self.shared.persistent.borrow_mut() = None;
+        }
+        r
     }
 
     /// Waits for a rate-limit token, then sends.
@@ -176,29 +226,85 @@ impl<T: Transport> StClient<T> {
         }
         let result = self.call_once(req, op).await;
         if op != Op::Read && result.is_ok() {
-            self.shared.cache.clear();
+            // The write itself succeeded: a cache that could not be cleared is not its error
+            // (the layer is detached instead).
+            let _ = self.invalidate().await;
         }
         result
     }
 
     /// A read served from the cache when younger than `max_age_ms` (or stale, flagged, when
-    /// older — the caller refreshes it), else fetched and cached.
+    /// older — the caller refreshes it), else fetched and cached. A memory miss looks in the
+    /// persistent layer (and keeps what it finds in memory) before going to the server.
     async fn call_cached(&self, req: Request, max_age_ms: f64) -> Result<Cached<Rc<Response>>> {
         let key = request_key(&req);
-        match self.shared.cache.get(&key, self.transport.now_ms(), max_age_ms) {
-            Lookup::Fresh(value, fetched_ms) => return Ok(Cached { value, stale: false, from_cache: true, fetched_ms }),
-            Lookup::Stale(value, fetched_ms) => return Ok(Cached { value, stale: true, from_cache: true, fetched_ms }),
-            Lookup::Miss => {}
+        if let Some(hit) = self.cached(&key, max_age_ms) {
+            return Ok(hit);
         }
+        if let Some((layer, pkey)) = self.persistent_key(&key) {
+            let epoch = self.shared.epoch.get();
+            // A broken persistent layer is a miss, never an error.
+            if let Ok(Some(e)) = layer.get(&pkey).await {
+                if self.shared.epoch.get() == epoch {
+                    let mut headers = Vec::new();
+                    if !e.content_type.is_empty() {
+                        headers.push(("content-type".to_string(), e.content_type));
+                    }
+                    self.shared.cache.put(
+                        key.clone(),
+                        Rc::new(Response { status: 200, headers, body: e.body }),
+                        e.fetched_ms,
+                    );
+                    if let Some(hit) = self.cached(&key, max_age_ms) {
+                        return Ok(hit);
+                    }
+                }
+            }
+        }
+        self.fetch_and_cache(req).await
+    }
+
+    /// The memory cache's answer, if it has one.
+    fn cached(&self, key: &str, max_age_ms: f64) -> Option<Cached<Rc<Response>>> {
+        match self.shared.cache.get(key, self.transport.now_ms(), max_age_ms) {
+            Lookup::Fresh(value, fetched_ms) => Some(Cached { value, stale: false, from_cache: true, fetched_ms }),
+            Lookup::Stale(value, fetched_ms) => Some(Cached { value, stale: true, from_cache: true, fetched_ms }),
+            Lookup::Miss => None,
+        }
+    }
+
+    /// Fetches a read and stores it in the memory cache and the persistent layer (unless an
+    /// invalidation happened meanwhile: then the answer may predate a write, and is not kept).
+    async fn fetch_and_cache(&self, req: Request) -> Result<Cached<Rc<Response>>> {
+        let key = request_key(&req);
+        let epoch = self.shared.epoch.get();
         let value = Rc::new(self.call(req, Op::Read).await?);
+        // Only an object can be `{error}` (lists and images are never parsed here).
+        if value.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            if let Some(e) = soft_error(&value.text()) {
+                return Err(e);
+            }
+        }
         let fetched_ms = self.transport.now_ms();
-        self.shared.cache.put(key, Rc::clone(&value), fetched_ms);
+        if self.shared.epoch.get() == epoch {
+            if let Some((layer, pkey)) = self.persistent_key(&key) {
+                let content_type = value.header("content-type").unwrap_or("").to_string();
+                layer.put(&pkey, CacheEntry { body: value.body.clone(), content_type, fetched_ms });
+            }
+            self.shared.cache.put(key, Rc::clone(&value), fetched_ms);
+        }
         Ok(Cached { value, stale: false, from_cache: false, fetched_ms })
     }
 
-    /// Drops every cached read.
+    /// Drops every cached read of the memory cache (reads in flight will not fill it).
     pub fn clear_cache(&self) {
         self.shared.cache.clear();
+        self.shared.epoch.set(self.shared.epoch.get() + 1);
+    }
+
+    /// Drops every cached read, the persistent entries of this server included.
+    pub async fn clear_all_caches(&self) -> Result<()> {
+        self.invalidate().await
     }
 
     /// Sends a request with CSRF, rate limiting and retries; returns a 2xx response.
@@ -261,6 +367,9 @@ impl<T: Transport> StClient<T> {
     pub async fn login(&self, handle: &str, password: &str) -> Result<()> {
         let r = self.post("/api/users/login", json!({"handle": handle, "password": password}), Op::Create).await;
         self.clear_cache();
+        if r.is_ok() {
+            *self.shared.user.borrow_mut() = handle.to_string();
+        }
         match r {
             Err(e) if e.code() == ErrorCode::Forbidden => {
                 Err(Error::new(ErrorCode::Unauthorized, format!("login refused for {handle:?}: {}", e.message())))
@@ -273,13 +382,19 @@ impl<T: Transport> StClient<T> {
     pub async fn logout(&self) -> Result<()> {
         self.post_text("/api/users/logout", json!({}), Op::Write).await?;
         self.invalidate_csrf();
+        self.shared.user.borrow_mut().clear();
         Ok(())
     }
 
-    /// The logged-in user (`/api/users/me`).
+    /// The logged-in user (`/api/users/me`). Its handle keys this client's persistent cache
+    /// entries from now on.
     pub async fn me(&self) -> Result<Value> {
         let resp = self.call(Request::get("/api/users/me"), Op::Read).await?;
-        parse_json_body(&resp)
+        let v = parse_json_body(&resp)?;
+        if let Some(h) = v.get("handle").and_then(Value::as_str) {
+            *self.shared.user.borrow_mut() = h.to_string();
+        }
+        Ok(v)
     }
 
     // ---- characters -------------------------------------------------------------------------
@@ -311,15 +426,7 @@ impl<T: Transport> StClient<T> {
 
     /// [`StClient::refresh_characters`] without parsing.
     pub async fn refresh_characters_raw(&self) -> Result<Cached<Rc<Response>>> {
-        let req = Request::post_json("/api/characters/all", json!({}));
-        let key = request_key(&req);
-        let resp = Rc::new(self.call(req, Op::Read).await?);
-        if let Some(e) = soft_error(&resp.text()) {
-            return Err(e);
-        }
-        let fetched_ms = self.transport.now_ms();
-        self.shared.cache.put(key, Rc::clone(&resp), fetched_ms);
-        Ok(Cached { value: resp, stale: false, from_cache: false, fetched_ms })
+        self.fetch_and_cache(Request::post_json("/api/characters/all", json!({}))).await
     }
 
     /// One full character by avatar file name (`Alice.png`).
@@ -413,11 +520,21 @@ impl<T: Transport> StClient<T> {
     }
 
     /// A thumbnail or original image (GET, with credentials): `kind` is `avatar`, `bg` or `persona`.
-    /// Cached for `max_age_ms`.
+    /// Cached for `max_age_ms`; an older cached copy is returned as it is (use
+    /// [`StClient::thumbnail_cached`] to know and refresh it).
     pub async fn thumbnail(&self, kind: &str, file: &str, max_age_ms: f64) -> Result<Vec<u8>> {
-        let path = format!("/thumbnail?type={}&file={}", url_encode(kind), url_encode(file));
-        let c = self.call_cached(Request::get(path), max_age_ms).await?;
-        Ok(c.value.body.clone())
+        Ok(self.thumbnail_cached(kind, file, max_age_ms).await?.value.body.clone())
+    }
+
+    /// A thumbnail through the cache (see [`Cached`]); refresh a stale one with
+    /// [`StClient::refresh_thumbnail`].
+    pub async fn thumbnail_cached(&self, kind: &str, file: &str, max_age_ms: f64) -> Result<Cached<Rc<Response>>> {
+        self.call_cached(thumbnail_request(kind, file), max_age_ms).await
+    }
+
+    /// Fetches a thumbnail again and replaces the cached copy.
+    pub async fn refresh_thumbnail(&self, kind: &str, file: &str) -> Result<Cached<Rc<Response>>> {
+        self.fetch_and_cache(thumbnail_request(kind, file)).await
     }
 
     // ---- chats ------------------------------------------------------------------------------
@@ -654,6 +771,10 @@ fn multipart(path: &str, fields: Vec<(String, String)>, file: Option<(String, St
     Request { method: Method::Post, path: path.into(), headers: Vec::new(), body: Body::Multipart { fields, file }, timeout_ms: 0 }
 }
 
+fn thumbnail_request(kind: &str, file: &str) -> Request {
+    Request::get(format!("/thumbnail?type={}&file={}", url_encode(kind), url_encode(file)))
+}
+
 /// Identity of a request for sharing and caching.
 fn request_key(req: &Request) -> String {
     let body = match &req.body {
@@ -710,6 +831,7 @@ pub fn url_encode(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::client::share::testutil::{block_on, join, YieldOnce};
+    use crate::store::cache::MemoryResponseCache;
     use std::cell::Cell;
     use std::collections::VecDeque;
 
@@ -875,6 +997,166 @@ mod tests {
         let after_write = block_on(c.characters_cached(1000.0)).unwrap();
         assert!(!after_write.from_cache, "a write clears the cache");
         assert_eq!(after_write.value[0]["name"], "C");
+    }
+
+    fn png(status: u16, bytes: &[u8]) -> Result<Response> {
+        Ok(Response { status, headers: vec![("content-type".into(), "image/png".into())], body: bytes.to_vec() })
+    }
+
+    /// A client of `server` over the scripted answers and `cache`, its clock at `now`.
+    fn persistent_client(
+        answers: Vec<Result<Response>>,
+        cache: &Rc<MemoryResponseCache>,
+        server: &str,
+        now: f64,
+    ) -> StClient<Fake> {
+        let c = StClient::new(Fake::with(answers), ClientOptions::default());
+        c.transport().now.set(now);
+        c.use_persistent_cache(Some(Rc::clone(cache) as Rc<dyn ResponseCache>), server);
+        c
+    }
+
+    #[test]
+    fn a_new_client_over_the_same_persistent_cache_is_served_without_a_request() {
+        let cache = Rc::new(MemoryResponseCache::default());
+        let first = persistent_client(
+            vec![resp(200, TOKEN), resp(200, r#"[{"name":"A"}]"#), png(200, b"\x89PNG-a")],
+            &cache,
+            "http://st:8000/",
+            1000.0,
+        );
+        let got = block_on(first.characters_cached(60_000.0)).unwrap();
+        assert!(!got.from_cache);
+        assert_eq!(block_on(first.thumbnail("avatar", "A.png", 60_000.0)).unwrap(), b"\x89PNG-a");
+        assert_eq!(cache.len(), 2, "the list and the thumbnail were written through");
+
+        // "Reload": a new client with an empty memory cache and a server that must not be asked.
+        let reloaded = persistent_client(vec![], &cache, "http://st:8000", 31_000.0);
+        let again = block_on(reloaded.characters_cached(60_000.0)).unwrap();
+        assert!(again.from_cache && !again.stale);
+        assert_eq!(again.value, got.value);
+        assert_eq!(again.fetched_ms, 1000.0, "the copy keeps its fetch time");
+        let thumb = block_on(reloaded.thumbnail_cached("avatar", "A.png", 60_000.0)).unwrap();
+        assert_eq!(
+            (thumb.value.body.as_slice(), thumb.value.header("content-type")),
+            (&b"\x89PNG-a"[..], Some("image/png"))
+        );
+        assert!(reloaded.transport().seen.borrow().is_empty(), "no request at all, not even the CSRF token");
+
+        // Older than the max age: served, flagged stale; the refresh replaces the persistent copy.
+        let later = persistent_client(
+            vec![resp(200, TOKEN), resp(200, r#"[{"name":"A"},{"name":"B"}]"#)],
+            &cache,
+            "http://st:8000",
+            90_000.0,
+        );
+        let stale = block_on(later.characters_cached(60_000.0)).unwrap();
+        assert!(stale.from_cache && stale.stale);
+        assert!(later.transport().seen.borrow().is_empty());
+        assert_eq!(block_on(later.refresh_characters()).unwrap().len(), 2);
+        let next = persistent_client(vec![], &cache, "http://st:8000", 95_000.0);
+        let fresh = block_on(next.characters_cached(60_000.0)).unwrap();
+        assert!(fresh.from_cache && !fresh.stale);
+        assert_eq!((fresh.value.len(), fresh.fetched_ms), (2, 90_000.0));
+    }
+
+    #[test]
+    fn a_write_clears_the_persistent_entries_of_its_server_only() {
+        let cache = Rc::new(MemoryResponseCache::default());
+        let a = persistent_client(
+            vec![resp(200, TOKEN), resp(200, r#"[{"name":"A"}]"#), resp(200, "{}")],
+            &cache,
+            "http://a:8000",
+            0.0,
+        );
+        let b = persistent_client(vec![resp(200, TOKEN), resp(200, r#"[{"name":"B"}]"#)], &cache, "http://b:8000", 0.0);
+        block_on(a.characters_cached(60_000.0)).unwrap();
+        // Two servers never share entries: b goes to its own server.
+        let from_b = block_on(b.characters_cached(60_000.0)).unwrap();
+        assert!(!from_b.from_cache);
+        assert_eq!(from_b.value[0]["name"], "B");
+        assert_eq!(cache.len(), 2);
+
+        block_on(a.save_worldinfo("W", &json!({"entries":{}}))).unwrap();
+        assert_eq!(cache.len(), 1, "a's entries are gone, b's kept");
+        let a2 =
+            persistent_client(vec![resp(200, TOKEN), resp(200, r#"[{"name":"A2"}]"#)], &cache, "http://a:8000", 1.0);
+        let after = block_on(a2.characters_cached(60_000.0)).unwrap();
+        assert!(!after.from_cache, "the write invalidated the persistent copy");
+        assert_eq!(after.value[0]["name"], "A2");
+        let b2 = persistent_client(vec![], &cache, "http://b:8000", 1.0);
+        assert!(block_on(b2.characters_cached(60_000.0)).unwrap().from_cache);
+
+        // clear_all_caches drops this server's entries too.
+        block_on(a2.clear_all_caches()).unwrap();
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn persistent_entries_are_kept_per_user() {
+        let cache = Rc::new(MemoryResponseCache::default());
+        let me = r#"{"handle":"alice","name":"Alice"}"#;
+        let alice = persistent_client(
+            vec![resp(200, TOKEN), resp(200, "{}"), resp(200, r#"[{"name":"A"}]"#)],
+            &cache,
+            "http://st",
+            0.0,
+        );
+        block_on(alice.login("alice", "pw")).unwrap();
+        block_on(alice.characters_cached(60_000.0)).unwrap();
+        // A new client that does not know who is logged in does not read alice's entries…
+        let unknown = persistent_client(vec![resp(200, TOKEN), resp(200, "[]")], &cache, "http://st", 1.0);
+        assert!(!block_on(unknown.characters_cached(60_000.0)).unwrap().from_cache);
+        // …and one that asked the server (`me`) does.
+        let known = persistent_client(vec![resp(200, me)], &cache, "http://st", 1.0);
+        assert_eq!(block_on(known.me()).unwrap()["handle"], "alice");
+        let hit = block_on(known.characters_cached(60_000.0)).unwrap();
+        assert!(hit.from_cache);
+        assert_eq!(hit.value[0]["name"], "A");
+    }
+
+    #[test]
+    fn a_read_that_overlaps_a_write_is_not_cached() {
+        let cache = Rc::new(MemoryResponseCache::default());
+        let c = persistent_client(
+            vec![resp(200, TOKEN), resp(200, "{}"), resp(200, r#"[{"name":"old"}]"#), resp(200, r#"[{"name":"new"}]"#)],
+            &cache,
+            "http://st",
+            0.0,
+        );
+        block_on(c.csrf_token()).unwrap();
+        // The write is answered first; the list answer may predate it.
+        let (w, r) = join(c.save_worldinfo("W", &json!({"entries":{}})), c.characters_cached(60_000.0));
+        w.unwrap();
+        assert_eq!(r.unwrap().value[0]["name"], "old");
+        assert!(cache.is_empty(), "not written through");
+        let next = block_on(c.characters_cached(60_000.0)).unwrap();
+        assert!(!next.from_cache);
+        assert_eq!(next.value[0]["name"], "new");
+    }
+
+    /// A persistent layer whose every operation fails.
+    struct Broken;
+    impl ResponseCache for Broken {
+        fn get(&self, _: &str) -> crate::store::cache::LocalFuture<'_, Result<Option<CacheEntry>>> {
+            Box::pin(async { Err(Error::new(ErrorCode::Storage, "broken")) })
+        }
+        fn put(&self, _: &str, _: CacheEntry) {}
+        fn clear(&self, _: &str) -> crate::store::cache::LocalFuture<'_, Result<()>> {
+            Box::pin(async { Err(Error::new(ErrorCode::Storage, "broken")) })
+        }
+    }
+
+    #[test]
+    fn a_failing_persistent_layer_is_a_miss_and_is_detached_when_it_cannot_be_cleared() {
+        let c = StClient::new(
+            Fake::with(vec![resp(200, TOKEN), resp(200, "[]"), resp(200, "{}")]),
+            ClientOptions::default(),
+        );
+        c.use_persistent_cache(Some(Rc::new(Broken)), "http://st");
+        assert!(!block_on(c.characters_cached(1000.0)).unwrap().from_cache, "a failed read is a miss");
+        block_on(c.save_worldinfo("W", &json!({"entries":{}}))).expect("the write's own outcome");
+        assert!(c.shared.persistent.borrow().is_none(), "detached");
     }
 
     #[test]

@@ -460,9 +460,13 @@ pub async fn append_never_overwrites_a_stored_message<S: Store, F: Future<Output
     let mut squatter = Message::from_new(&chat.id, 1, user("already here")).unwrap();
     squatter.id = "sq".into();
     squatter.rev = 1;
-    s.import_items(vec![BackupItem::Record { store: schema::stores::MESSAGES.into(), record: to_value(&squatter).unwrap() }], &mut go)
-        .await
-        .unwrap();
+    s.import_items(
+        vec![BackupItem::Record { store: schema::stores::MESSAGES.into(), record: to_value(&squatter).unwrap() }],
+        &mut ImportSession::default(),
+        &mut go,
+    )
+    .await
+    .unwrap();
     let e = s.append_message(&chat.id, user("one")).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Storage, "{}", e.message());
     let c: Chat = s.get(&chat.id).await.unwrap().unwrap();
@@ -504,6 +508,13 @@ pub async fn assets_keep_metadata_apart_from_bytes<S: Store, F: Future<Output = 
         .unwrap();
     assert_eq!(s.list::<Asset>().await.unwrap().len(), 2);
     assert_eq!(s.get::<Asset>(&thumb.id).await.unwrap().unwrap().thumbnail_of.as_deref(), Some(a.id.as_str()));
+    // A taken id is refused the same way by every backend, and nothing changes.
+    let e = s
+        .put_asset(Asset { id: a.id.clone(), mime: "image/png".into(), ..Default::default() }, vec![9])
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{}", e.message());
+    assert_eq!(s.asset_bytes(&a.id).await.unwrap().unwrap(), bytes);
 }
 
 pub async fn event_log_is_append_only_and_capped<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
@@ -598,6 +609,322 @@ pub async fn backup_export_and_import<S: Store, F: Future<Output = S>>(make: imp
     assert!(d.list_settings().await.unwrap().is_empty());
 }
 
+/// The backup minus its header (which carries the export time).
+fn body_of(text: &str) -> Vec<&str> {
+    text.lines().skip(1).collect()
+}
+
+async fn stream_into<S: Store>(
+    s: &S,
+    bytes: &[u8],
+    chunk: usize,
+    opts: backup::StreamOptions,
+    seen: &mut Vec<backup::StreamProgress>,
+) -> Result<ImportReport> {
+    let mut src =
+        if opts.check_first { backup::SliceSource::new(bytes, chunk) } else { backup::SliceSource::once(bytes, chunk) };
+    s.import_backup_from(&mut src, &opts, &mut |p| {
+        seen.push(p);
+        ControlFlow::Continue(())
+    })
+    .await
+}
+
+async fn populate_more<S: Store>(s: &S) {
+    populate(s).await;
+    for i in 0..6 {
+        let c = s.create(Character::from_card(card(&format!("Ünïcødé {i} 🦊"), &["many"]))).await.unwrap();
+        let chat = s.create_chat(Chat { character_id: Some(c.id.clone()), ..Default::default() }).await.unwrap();
+        s.append_message(&chat.id, user(&format!("héllo {i} — ✓"))).await.unwrap();
+        s.put_asset(
+            Asset { mime: "image/png".into(), role: "avatar".into(), owner_id: Some(c.id), ..Default::default() },
+            vec![i as u8; 300 + i],
+        )
+        .await
+        .unwrap();
+    }
+}
+
+pub async fn streamed_backup_import_matches_the_whole_text<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
+    let a = make().await;
+    populate_more(&a).await;
+    let text = backup_text(&a, true).await;
+    let whole = make().await;
+    let expected = whole.import_backup(&text, &mut go).await.unwrap();
+    let reference = backup_text(&whole, true).await;
+    let items = text.lines().count() - 2;
+    // Chunks that split lines and multi-byte characters, batches of every size, with and
+    // without the checking pass.
+    for (chunk, batch, check_first) in [(1, 1, true), (7, 3, false), (64, 5, true), (1 << 20, 1000, false)] {
+        let b = make().await;
+        let opts = backup::StreamOptions { batch_items: batch, check_first, ..Default::default() };
+        let mut seen = Vec::new();
+        let rep = stream_into(&b, text.as_bytes(), chunk, opts, &mut seen).await.unwrap();
+        assert_eq!(rep, expected, "chunk {chunk}, batch {batch}");
+        assert_eq!(body_of(&backup_text(&b, true).await), body_of(&reference), "chunk {chunk}, batch {batch}");
+        let imports: Vec<_> = seen.iter().filter(|p| p.phase == backup::Phase::Import).collect();
+        assert_eq!(imports.len(), items, "one progress call per item");
+        assert!(imports.windows(2).all(|w| w[0].done < w[1].done));
+        assert_eq!(imports.last().unwrap().done, items);
+        if check_first {
+            let checks: Vec<_> = seen.iter().filter(|p| p.phase == backup::Phase::Check).collect();
+            assert_eq!(checks.last().unwrap().bytes_read, text.len() as u64);
+            assert_eq!(imports[0].total, Some(items), "the check pass counts the items");
+        } else {
+            assert!(seen.iter().all(|p| p.phase == backup::Phase::Import && p.total.is_none()));
+        }
+        assert!(seen.iter().all(|p| p.total_bytes == Some(text.len() as u64)));
+    }
+    // A batch bound in bytes works too, and importing again skips everything.
+    let b = make().await;
+    let opts = backup::StreamOptions { batch_items: 10_000, batch_bytes: 256, ..Default::default() };
+    stream_into(&b, text.as_bytes(), 100, opts, &mut Vec::new()).await.unwrap();
+    let again = stream_into(&b, text.as_bytes(), 100, opts, &mut Vec::new()).await.unwrap();
+    assert_eq!(again.written, 0, "{again:?}");
+}
+
+pub async fn streamed_backup_import_fails_precisely<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
+    let a = make().await;
+    populate_more(&a).await;
+    let text = backup_text(&a, false).await;
+    let lines: Vec<&str> = text.lines().collect();
+    let n = lines.len();
+
+    // A newer schema is refused on its first line, before anything is written, in either mode.
+    let newer = text.replacen(
+        &format!("\"schemaVersion\":{SCHEMA_VERSION}"),
+        &format!("\"schemaVersion\":{}", SCHEMA_VERSION + 1),
+        1,
+    );
+    for check_first in [true, false] {
+        let b = make().await;
+        let opts = backup::StreamOptions { batch_items: 1, check_first, ..Default::default() };
+        let e = stream_into(&b, newer.as_bytes(), 16, opts, &mut Vec::new()).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnsupportedFormat, "{}", e.message());
+        assert!(e.message().contains("newer") && e.message().contains("nothing was written"), "{}", e.message());
+        assert!(b.list_raw::<Character>().await.unwrap().is_empty());
+    }
+
+    // A malformed item at line 12: checked first, nothing is written.
+    let mut broken: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    broken[11] = "{\"t\":\"record\",\"store\":\"chats\",\"record\":{\"id\":".into();
+    let broken = broken.join("\n") + "\n";
+    let b = make().await;
+    let opts = backup::StreamOptions { batch_items: 2, ..Default::default() };
+    let e = stream_into(&b, broken.as_bytes(), 5, opts, &mut Vec::new()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadJson);
+    assert!(
+        e.message().starts_with("backup line 12:") && e.message().ends_with("nothing was written"),
+        "{}",
+        e.message()
+    );
+    assert!(b.list_raw::<Character>().await.unwrap().is_empty() && b.list_raw::<Chat>().await.unwrap().is_empty());
+
+    // The same read once (a stream): the batches before the bad line are kept, and the error
+    // says how many items; the rest of the batch holding the bad line is not written.
+    let b = make().await;
+    let opts = backup::StreamOptions { batch_items: 4, check_first: false, ..Default::default() };
+    let e = stream_into(&b, broken.as_bytes(), 5, opts, &mut Vec::new()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadJson);
+    // Items are lines 2..=11 (10 before the bad line): two batches of 4 are committed.
+    assert!(e.message().starts_with("backup line 12:"), "{}", e.message());
+    assert!(e.message().contains("the first 8 items (up to line 9) were imported"), "{}", e.message());
+    let kept = backup_text(&b, false).await;
+    assert_eq!(body_of(&kept).len(), 8 + 1, "8 items and the trailer");
+    // Importing the intact backup afterwards completes it.
+    stream_into(&b, text.as_bytes(), 5, backup::StreamOptions::default(), &mut Vec::new()).await.unwrap();
+    assert_eq!(body_of(&backup_text(&b, false).await), body_of(&text));
+
+    // Truncated (no end line) while streaming: the last batch waits for the end line.
+    let cut: String = lines[..n - 1].iter().map(|l| format!("{l}\n")).collect();
+    let b = make().await;
+    let opts = backup::StreamOptions { batch_items: 1000, check_first: false, ..Default::default() };
+    let e = stream_into(&b, cut.as_bytes(), 64, opts, &mut Vec::new()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Truncated);
+    assert!(e.message().ends_with("nothing was written"), "{}", e.message());
+    assert!(b.list_raw::<Character>().await.unwrap().is_empty());
+
+    // A source that can be read once cannot be checked first.
+    let e = b
+        .import_backup_from(
+            &mut backup::SliceSource::once(text.as_bytes(), 64),
+            &backup::StreamOptions::default(),
+            &mut |_| ControlFlow::Continue(()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+
+    // Cancelled in the check pass: nothing written. Cancelled in the third batch: two kept.
+    let e = b
+        .import_backup_from(
+            &mut backup::SliceSource::new(text.as_bytes(), 64),
+            &backup::StreamOptions::default(),
+            &mut |_| ControlFlow::Break(()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Aborted);
+    assert!(b.list_raw::<Character>().await.unwrap().is_empty());
+    let opts = backup::StreamOptions { batch_items: 3, ..Default::default() };
+    let e = b
+        .import_backup_from(&mut backup::SliceSource::new(text.as_bytes(), 64), &opts, &mut |p| {
+            if p.phase == backup::Phase::Import && p.done == 8 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Aborted);
+    assert!(e.message().contains("the first 6 items (up to line 7)"), "{}", e.message());
+    assert_eq!(body_of(&backup_text(&b, false).await).len(), 6 + 1);
+}
+
+pub async fn asset_bytes_follow_their_record_across_batches<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
+    // The local copy has an older version of the asset; the backup's newer metadata and its
+    // bytes land in different batches: the bytes must still replace the old ones.
+    let s = make().await;
+    let old = s
+        .put_asset(
+            Asset { id: "pic".into(), mime: "image/png".into(), role: "avatar".into(), ..Default::default() },
+            vec![1, 1],
+        )
+        .await
+        .unwrap();
+    let mut newer = old.clone();
+    newer.rev = 5;
+    newer.updated_at += 10;
+    newer.size = 3;
+    let mut text = String::new();
+    {
+        let mut sink = |l: String| {
+            text.push_str(&l);
+            Ok(())
+        };
+        let mut w = backup::Writer::new(&mut sink, T0, false).unwrap();
+        w.item(&BackupItem::Record { store: schema::stores::ASSETS.into(), record: to_value(&newer).unwrap() })
+            .unwrap();
+        w.item(&BackupItem::Setting(SettingEntry { key: "k".into(), value: json!(1), rev: 1, updated_at: T0 }))
+            .unwrap();
+        w.item(&BackupItem::AssetBytes { id: "pic".into(), bytes: vec![2, 2, 2] }).unwrap();
+        w.finish().unwrap();
+    }
+    let opts = backup::StreamOptions { batch_items: 1, ..Default::default() };
+    let rep = stream_into(&s, text.as_bytes(), 3, opts, &mut Vec::new()).await.unwrap();
+    assert_eq!(rep, ImportReport { written: 3, skipped: 0 });
+    assert_eq!(s.asset_bytes("pic").await.unwrap().unwrap(), vec![2, 2, 2]);
+    assert_eq!(s.get::<Asset>("pic").await.unwrap().unwrap().rev, 5);
+    // Bytes of an asset whose record was not newer are left alone.
+    let rep = stream_into(&s, text.replace("AgIC", "CQkJ").as_bytes(), 3, opts, &mut Vec::new()).await.unwrap();
+    assert_eq!(rep, ImportReport { written: 0, skipped: 3 });
+    assert_eq!(s.asset_bytes("pic").await.unwrap().unwrap(), vec![2, 2, 2]);
+}
+
+pub async fn duplicate_backup_items_resolve_in_order<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
+    // Each item is compared with the state the items before it left, whatever the batches:
+    // an equal copy is skipped (the first wins), a newer one replaces it.
+    let rec = |name: &str, rev: u64| BackupItem::Record {
+        store: schema::stores::CHARACTERS.into(),
+        record: json!({"id": "dup", "rev": rev, "updatedAt": T0, "name": name, "card": {}}),
+    };
+    let items = [rec("first", 1), rec("equal", 1), rec("newer", 2), rec("older", 1)];
+    for batch_items in [1, 2, 100] {
+        let s = make().await;
+        let mut text = String::new();
+        {
+            let mut sink = |l: String| {
+                text.push_str(&l);
+                Ok(())
+            };
+            let mut w = backup::Writer::new(&mut sink, T0, false).unwrap();
+            for i in &items {
+                w.item(i).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let opts = backup::StreamOptions { batch_items, ..Default::default() };
+        let rep = stream_into(&s, text.as_bytes(), 50, opts, &mut Vec::new()).await.unwrap();
+        assert_eq!(rep, ImportReport { written: 2, skipped: 2 }, "batch {batch_items}");
+        assert_eq!(s.get::<Character>("dup").await.unwrap().unwrap().name, "newer", "batch {batch_items}");
+        let t = make().await;
+        assert_eq!(t.import_backup(&text, &mut go).await.unwrap(), rep);
+        assert_eq!(t.get::<Character>("dup").await.unwrap().unwrap().name, "newer");
+    }
+}
+
+pub async fn thumbnails_are_made_once_and_kept_as_assets<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
+    use crate::thumbnail::{encode_rgba, NoDecoder, ThumbnailOptions};
+    let s = make().await;
+    let (w, h) = (600u32, 300u32);
+    let rgba: Vec<u8> =
+        (0..w * h).flat_map(|i| if i % w < w / 2 { [255, 0, 0, 255] } else { [0, 0, 255, 255] }).collect();
+    let png = encode_rgba(w, h, &rgba).unwrap();
+    let src = s
+        .put_asset(
+            Asset {
+                mime: "image/png".into(),
+                role: "avatar".into(),
+                owner_id: Some("c1".into()),
+                ..Default::default()
+            },
+            png,
+        )
+        .await
+        .unwrap();
+    let opts = ThumbnailOptions { max_side: 128, ..Default::default() };
+    let t = s.thumbnail(&src.id, &opts, &NoDecoder).await.unwrap().unwrap();
+    assert!(!t.original);
+    assert_eq!(t.asset.id, thumbnail_id(&src, 128));
+    assert_eq!((t.asset.role.as_str(), t.asset.mime.as_str()), ("thumbnail", "image/png"));
+    assert_eq!(t.asset.thumbnail_of.as_deref(), Some(src.id.as_str()));
+    assert_eq!(t.asset.owner_id.as_deref(), Some("c1"));
+    assert_eq!((t.asset.width, t.asset.height), (Some(128), Some(64)));
+    let bytes = s.asset_bytes(&t.asset.id).await.unwrap().unwrap();
+    assert_eq!(bytes.len() as u64, t.asset.size);
+    assert_eq!(crate::thumbnail::png_size(&bytes).unwrap(), (128, 64));
+    // Read back, not made again; another size is another asset; a thumbnail is its own thumbnail.
+    let again = s.thumbnail(&src.id, &opts, &NoDecoder).await.unwrap().unwrap();
+    assert_eq!(again, t);
+    let small = s
+        .thumbnail(&src.id, &ThumbnailOptions { max_side: 32, ..Default::default() }, &NoDecoder)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((small.asset.width, small.asset.height), (Some(32), Some(16)));
+    assert_eq!(s.thumbnail(&t.asset.id, &opts, &NoDecoder).await.unwrap().unwrap(), t);
+    assert_eq!(s.list::<Asset>().await.unwrap().len(), 3);
+
+    // Not a PNG and no decoder: the original, flagged. Missing: None. Too many pixels: too_large.
+    let jpeg = s
+        .put_asset(
+            Asset { mime: "image/jpeg".into(), role: "avatar".into(), ..Default::default() },
+            vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0],
+        )
+        .await
+        .unwrap();
+    let o = s.thumbnail(&jpeg.id, &opts, &NoDecoder).await.unwrap().unwrap();
+    assert!(o.original);
+    assert_eq!(o.asset, jpeg);
+    assert!(s.thumbnail("missing", &opts, &NoDecoder).await.unwrap().is_none());
+    let e = s.thumbnail(&src.id, &ThumbnailOptions { max_side: 100, max_pixels: 1000 }, &NoDecoder).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TooLarge);
+    let e =
+        s.thumbnail(&src.id, &ThumbnailOptions { max_side: 0, ..Default::default() }, &NoDecoder).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+
+    // Thumbnails travel in backups; a deleted one is not made again (the original is shown).
+    let text = backup_text(&s, false).await;
+    let b = make().await;
+    b.import_backup(&text, &mut go).await.unwrap();
+    assert_eq!(b.thumbnail(&src.id, &opts, &NoDecoder).await.unwrap().unwrap(), t);
+    b.delete::<Asset>(&t.asset.id).await.unwrap();
+    let back = b.thumbnail(&src.id, &opts, &NoDecoder).await.unwrap().unwrap();
+    assert!(back.original, "{back:?}");
+    assert_eq!(back.asset.id, src.id);
+}
+
 pub async fn chat_export_as_sillytavern_jsonl<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
     let s = make().await;
     let ch = s.create(Character::from_card(card("Alice", &[]))).await.unwrap();
@@ -679,7 +1006,9 @@ macro_rules! store_conformance_suite {
             settings_round_trip, assets_keep_metadata_apart_from_bytes, event_log_is_append_only_and_capped,
             backup_export_and_import, chat_export_as_sillytavern_jsonl, changes_are_announced,
             cards_and_avatars_are_imported_together, deleting_a_chat_tombstones_its_messages,
-            append_never_overwrites_a_stored_message,
+            append_never_overwrites_a_stored_message, streamed_backup_import_matches_the_whole_text,
+            streamed_backup_import_fails_precisely, asset_bytes_follow_their_record_across_batches,
+            duplicate_backup_items_resolve_in_order, thumbnails_are_made_once_and_kept_as_assets,
         ]);
     };
     (wasm, $make:ident) => {
@@ -689,7 +1018,9 @@ macro_rules! store_conformance_suite {
             settings_round_trip, assets_keep_metadata_apart_from_bytes, event_log_is_append_only_and_capped,
             backup_export_and_import, chat_export_as_sillytavern_jsonl, changes_are_announced,
             cards_and_avatars_are_imported_together, deleting_a_chat_tombstones_its_messages,
-            append_never_overwrites_a_stored_message,
+            append_never_overwrites_a_stored_message, streamed_backup_import_matches_the_whole_text,
+            streamed_backup_import_fails_precisely, asset_bytes_follow_their_record_across_batches,
+            duplicate_backup_items_resolve_in_order, thumbnails_are_made_once_and_kept_as_assets,
         ]);
     };
     (@each native $block_on:ident, $make:ident, [$($name:ident),* $(,)?]) => {

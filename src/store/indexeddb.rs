@@ -9,6 +9,8 @@
 //! `[chatId, seq]`; `assetBlobs` holds `Blob`s under the asset id; `settings` is keyed by `key`;
 //! `events` has auto-increment `seq`. Version 2 adds the character indexes `ixName`, `ixTags`
 //! (multi-entry), `ixUsed`, `ixCreated` and back-fills them in the upgrade transaction.
+//! Version 3 adds `cache`, the client's response cache ([`IdbResponseCache`]): not records, not
+//! in backups.
 //!
 //! Every operation is one transaction; any error aborts it, so nothing partial is ever kept.
 //! After a commit the change is announced to this tab's listeners and, through a
@@ -29,12 +31,13 @@ use web_sys::{
     IdbTransaction, IdbTransactionMode, IdbVersionChangeEvent, MessageEvent,
 };
 
+use super::cache::{CacheEntry, CacheLimits, LocalFuture, ResponseCache};
 use super::memory::normalize_imported;
 use super::schema::{self, stores, Asset, Character, Chat, Event as LogEvent, Message, MessageEdit, NewMessage, Record, SettingEntry};
 use super::{
     chat_after_append, live_chat, meta_of_value, next_message, stamp_new, touch_chat, BackupItem, Change,
-    CharacterQuery, CharacterSort, ImportReport, Listener, NameMatch, Page, Progress, ProgressFn, Store, StoreEnv,
-    StoreInfo,
+    CharacterQuery, CharacterSort, ImportReport, ImportSession, Listener, NameMatch, Page, Progress, ProgressFn, Store,
+    StoreEnv, StoreInfo,
 };
 use crate::{Error, ErrorCode, Result};
 
@@ -297,6 +300,15 @@ fn migrate_to_v2(tx: &IdbTransaction, had_data: bool) -> std::result::Result<Opt
     Ok(Some(cb))
 }
 
+/// Version 3: the response cache (`cache`, keyed by `key`, `ixAge` on `[fetchedAt, size]` so
+/// eviction walks ages and sizes without reading bodies). No existing store changes.
+fn migrate_to_v3(db: &IdbDatabase) -> std::result::Result<(), JsValue> {
+    let st = create_store(db, stores::CACHE, Some(JsValue::from_str("key")), false)?;
+    let key: JsValue = Array::of2(&JsValue::from_str("fetchedAt"), &JsValue::from_str("size")).into();
+    st.create_index_with_str_sequence("ixAge", &key)?;
+    Ok(())
+}
+
 /// Runs every migration step from `old` to `new` in the upgrade transaction.
 fn upgrade(db: &IdbDatabase, tx: &IdbTransaction, old: u32, new: u32) -> std::result::Result<Vec<Closure<dyn FnMut(Event)>>, JsValue> {
     let mut keep = Vec::new();
@@ -307,6 +319,9 @@ fn upgrade(db: &IdbDatabase, tx: &IdbTransaction, old: u32, new: u32) -> std::re
         if let Some(cb) = migrate_to_v2(tx, old >= 1)? {
             keep.push(cb);
         }
+    }
+    if old < 3 && new >= 3 {
+        migrate_to_v3(db)?;
     }
     Ok(keep)
 }
@@ -1101,7 +1116,14 @@ impl Store for IndexedDbStore {
             Ok(())
         }
         .await;
-        done.finish(body).await?;
+        // Like the memory store: a taken id is the caller's mistake, not a storage failure.
+        done.finish(body).await.map_err(|e| {
+            if e.message().contains("ConstraintError") {
+                Error::invalid_argument(format!("an asset with id {:?} exists", asset.id))
+            } else {
+                e
+            }
+        })?;
         self.announce(Change::local(stores::ASSETS, "put", vec![asset.id.clone()]));
         Ok(asset)
     }
@@ -1145,13 +1167,18 @@ impl Store for IndexedDbStore {
         done.finish(body).await
     }
 
-    async fn import_items(&self, items: Vec<BackupItem>, progress: ProgressFn<'_>) -> Result<ImportReport> {
+    async fn import_items(
+        &self,
+        items: Vec<BackupItem>,
+        session: &mut ImportSession,
+        progress: ProgressFn<'_>,
+    ) -> Result<ImportReport> {
         let (tx, done) = self.tx(stores::ALL, true)?;
         let total = items.len();
         let body = async {
             let mut report = ImportReport::default();
-            // Asset id → MIME type of the metadata written by this import (the bytes' Blob
-            // gets the type back; a backup stores bare bytes).
+            // Asset id → MIME type of the metadata written by this call (the bytes' Blob gets
+            // the type back; a backup stores bare bytes). Earlier batches: `session`.
             let mut written_assets: std::collections::HashMap<String, String> = std::collections::HashMap::new();
             for (i, item) in items.into_iter().enumerate() {
                 match item {
@@ -1194,7 +1221,7 @@ impl Store for IndexedDbStore {
                         let st = store_of(&tx, stores::ASSET_BLOBS)?;
                         let key = JsValue::from_str(&id);
                         let exists = !request(st.get_key(&key), "getKey").await?.is_undefined();
-                        if written_assets.contains_key(&id) || !exists {
+                        if written_assets.contains_key(&id) || session.written_assets.contains(&id) || !exists {
                             let mime = match written_assets.get(&id) {
                                 Some(m) => m.clone(),
                                 None => {
@@ -1228,10 +1255,11 @@ impl Store for IndexedDbStore {
                     return Err(Error::new(ErrorCode::Aborted, "the import was cancelled; nothing was written"));
                 }
             }
-            Ok(report)
+            Ok((report, written_assets))
         }
         .await;
-        let report = done.finish(body).await?;
+        let (report, written_assets) = done.finish(body).await?;
+        session.written_assets.extend(written_assets.into_keys());
         self.announce(Change::local("*", "import", Vec::new()));
         Ok(report)
     }
@@ -1271,4 +1299,178 @@ fn bytes_to_blob(bytes: &[u8], mime: &str) -> Result<web_sys::Blob> {
         opts.set_type(mime);
     }
     web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(js_err("Blob"))
+}
+
+// ---- the response cache (schema 3) --------------------------------------------------------------
+
+struct CacheInner {
+    store: IndexedDbStore,
+    limits: CacheLimits,
+    /// (entries, bytes) as last counted plus what was put since; `None`: count on the next put.
+    /// Other tabs' writes are not seen, so this may be low; every trim recounts exactly.
+    usage: Cell<Option<(usize, usize)>>,
+    trimming: Cell<bool>,
+}
+
+/// The [`ResponseCache`] in an IndexedDB database's `cache` store. Cheap to clone; keep one per
+/// database (it tracks the cache's size to know when to evict).
+///
+/// Each entry is `{key, body: Uint8Array, contentType, fetchedAt, size}`. A put is one
+/// write transaction issued at once; when the caps may be exceeded, a separate transaction
+/// walks `ixAge` (keys only, newest first) and deletes the oldest entries down to 90 % of the
+/// caps, so the walk runs once per ~10 % of the cap rather than on every put.
+#[derive(Clone)]
+pub struct IdbResponseCache {
+    inner: Rc<CacheInner>,
+}
+
+impl std::fmt::Debug for IdbResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdbResponseCache")
+            .field("store", &self.inner.store)
+            .field("limits", &self.inner.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IdbResponseCache {
+    /// The response cache of `store` (a database at schema 3 or later).
+    pub fn new(store: IndexedDbStore, limits: CacheLimits) -> Self {
+        IdbResponseCache {
+            inner: Rc::new(CacheInner { store, limits, usage: Cell::new(None), trimming: Cell::new(false) }),
+        }
+    }
+
+    /// Issues the write of one entry (its transaction commits on its own).
+    fn write(&self, key: &str, entry: &CacheEntry) -> Result<()> {
+        let s = &self.inner.store;
+        let (tx, _done) = s.tx(&[stores::CACHE], true)?;
+        let st = store_of(&tx, stores::CACHE)?;
+        let v = js_sys::Object::new();
+        let set = |k: &str, val: &JsValue| {
+            js_sys::Reflect::set(&v, &JsValue::from_str(k), val).map(drop).map_err(js_err("cache entry"))
+        };
+        set("key", &JsValue::from_str(key))?;
+        set("body", &Uint8Array::from(entry.body.as_slice()))?;
+        set("contentType", &JsValue::from_str(&entry.content_type))?;
+        set("fetchedAt", &JsValue::from_f64(entry.fetched_ms))?;
+        set("size", &JsValue::from_f64(entry.body.len() as f64))?;
+        s.fire(&tx, || st.put(&v))?;
+        commit(&tx);
+        Ok(())
+    }
+
+    /// Counts entries and bytes (newest first, keys only) and deletes the oldest beyond 90 % of
+    /// the caps when the caps are exceeded. Returns the usage left.
+    pub async fn trim(&self) -> Result<(usize, usize)> {
+        let CacheLimits { max_entries, max_bytes } = self.inner.limits;
+        let s = &self.inner.store;
+        let (tx, done) = s.tx(&[stores::CACHE], true)?;
+        let body = async {
+            let st = store_of(&tx, stores::CACHE)?;
+            let ix = st.index("ixAge").map_err(js_err("index"))?;
+            let req = ix
+                .open_key_cursor_with_range_and_direction(&JsValue::UNDEFINED, IdbCursorDirection::Prev)
+                .map_err(js_err("cursor"))?;
+            let mut seen: Vec<(JsValue, usize)> = Vec::new();
+            loop {
+                let cur = RequestWait::new(&req).wait("cursor").await?;
+                let Ok(cursor) = cur.dyn_into::<web_sys::IdbCursor>() else { break };
+                let size =
+                    cursor.key().ok().map(|k| Array::from(&k).get(1).as_f64().unwrap_or(0.0) as usize).unwrap_or(0);
+                seen.push((cursor.primary_key().map_err(js_err("cursor"))?, size));
+                cursor.continue_().map_err(js_err("cursor"))?;
+            }
+            let mut count = seen.len();
+            let mut bytes: usize = seen.iter().map(|(_, n)| n).sum();
+            if count > max_entries || bytes > max_bytes {
+                let (low_n, low_b) = (max_entries * 9 / 10, max_bytes / 10 * 9);
+                // The newest entry stays, even when it alone is over 90 % of the byte cap.
+                while (count > low_n || bytes > low_b) && seen.len() > 1 {
+                    let Some((key, size)) = seen.pop() else { break };
+                    s.fire(&tx, || st.delete(&key))?;
+                    count -= 1;
+                    bytes -= size;
+                }
+            }
+            commit(&tx);
+            Ok((count, bytes))
+        }
+        .await;
+        done.finish(body).await
+    }
+}
+
+impl ResponseCache for IdbResponseCache {
+    fn get(&self, key: &str) -> LocalFuture<'_, Result<Option<CacheEntry>>> {
+        let key = key.to_string();
+        Box::pin(async move {
+            let (tx, done) = self.inner.store.tx(&[stores::CACHE], false)?;
+            let body =
+                async { request(store_of(&tx, stores::CACHE)?.get(&JsValue::from_str(&key)), "get").await }.await;
+            let v = done.finish(body).await?;
+            if v.is_undefined() {
+                return Ok(None);
+            }
+            let field = |k: &str| js_sys::Reflect::get(&v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+            let (Ok(bytes), Some(fetched_ms)) = (field("body").dyn_into::<Uint8Array>(), field("fetchedAt").as_f64())
+            else {
+                return Ok(None); // not an entry this build wrote: a miss
+            };
+            Ok(Some(CacheEntry {
+                body: bytes.to_vec(),
+                content_type: field("contentType").as_string().unwrap_or_default(),
+                fetched_ms,
+            }))
+        })
+    }
+
+    fn put(&self, key: &str, entry: CacheEntry) {
+        let size = entry.body.len();
+        let inner = &self.inner;
+        if size > inner.limits.max_bytes || self.write(key, &entry).is_err() {
+            return;
+        }
+        let over = match inner.usage.get() {
+            None => true,
+            Some((n, b)) => {
+                inner.usage.set(Some((n + 1, b + size)));
+                n + 1 > inner.limits.max_entries || b + size > inner.limits.max_bytes
+            }
+        };
+        if over && !inner.trimming.replace(true) {
+            let me = self.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let left = me.trim().await.ok();
+                me.inner.usage.set(left);
+                me.inner.trimming.set(false);
+            });
+        }
+    }
+
+    fn clear(&self, prefix: &str) -> LocalFuture<'_, Result<()>> {
+        let prefix = prefix.to_string();
+        Box::pin(async move {
+            let s = &self.inner.store;
+            let (tx, done) = s.tx(&[stores::CACHE], true)?;
+            let body = (|| {
+                let st = store_of(&tx, stores::CACHE)?;
+                if prefix.is_empty() {
+                    s.fire(&tx, || st.clear())?;
+                } else {
+                    let range = IdbKeyRange::bound(
+                        &JsValue::from_str(&prefix),
+                        &JsValue::from_str(&format!("{prefix}\u{FFFF}")),
+                    )
+                    .map_err(js_err("key range"))?;
+                    s.fire(&tx, || st.delete(&range))?;
+                }
+                commit(&tx);
+                Ok(())
+            })();
+            let out = done.finish(body).await;
+            self.inner.usage.set(if prefix.is_empty() && out.is_ok() { Some((0, 0)) } else { None });
+            out
+        })
+    }
 }

@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::schema::{self, stores, Asset, Chat, Event, Message, MessageEdit, NewMessage, Record, SettingEntry};
 use super::{
     chat_after_append, from_value, live_chat, meta_of_value, next_message, stamp_new, to_value, touch_chat, BackupItem,
-    Change, CharacterQuery, ImportReport, Listener, Page, Progress, ProgressFn, Store, StoreEnv, StoreInfo,
+    Change, CharacterQuery, ImportReport, ImportSession, Listener, Page, Progress, ProgressFn, Store, StoreEnv,
+    StoreInfo,
 };
 use crate::store::schema::Character;
 use crate::{Error, ErrorCode, Result};
@@ -462,30 +463,43 @@ impl Store for MemoryStore {
         Ok(st.events.iter().filter(|e| e.seq > after).take(limit).cloned().collect())
     }
 
-    async fn import_items(&self, items: Vec<BackupItem>, progress: ProgressFn<'_>) -> Result<ImportReport> {
-        // Stage every decision against the current state, then apply all at once.
+    async fn import_items(
+        &self,
+        items: Vec<BackupItem>,
+        session: &mut ImportSession,
+        progress: ProgressFn<'_>,
+    ) -> Result<ImportReport> {
+        // Stage every decision against the current state as this call changes it (so duplicates
+        // in a backup resolve item by item, like IndexedDB's reads inside its transaction, and
+        // the outcome does not depend on how the items are split into calls), then apply all.
         enum Op {
             Rec(&'static str, String, Value),
-            Msg(Message),
+            Msg(Box<Message>),
             Blob(String, Vec<u8>),
             Set(SettingEntry),
         }
         let total = items.len();
         let mut ops = Vec::new();
         let mut report = ImportReport::default();
+        // Assets whose metadata this call writes; `session` gets them once everything is kept.
         let mut written_assets = std::collections::HashSet::new();
+        let mut staged_msgs: std::collections::HashMap<(String, u64), super::SyncMeta> = Default::default();
+        let mut staged_recs: std::collections::HashMap<(&'static str, String), super::SyncMeta> = Default::default();
+        let mut staged_blobs = std::collections::HashSet::new();
+        let mut staged_sets: std::collections::HashMap<String, (u64, i64)> = Default::default();
         {
             let st = self.state.borrow();
             for (i, item) in items.into_iter().enumerate() {
                 match item {
                     BackupItem::Record { store, record } if store == stores::MESSAGES => {
                         let m: Message = from_value(record, stores::MESSAGES)?;
-                        let newer = match st.messages.get(&(m.chat_id.clone(), m.seq)) {
-                            Some(cur) => m.sync_meta().newer_than(&cur.sync_meta()),
-                            None => true,
-                        };
+                        let key = (m.chat_id.clone(), m.seq);
+                        let cur =
+                            staged_msgs.get(&key).cloned().or_else(|| st.messages.get(&key).map(|c| c.sync_meta()));
+                        let newer = cur.is_none_or(|cur| m.sync_meta().newer_than(&cur));
                         if newer {
-                            ops.push(Op::Msg(m));
+                            staged_msgs.insert(key, m.sync_meta());
+                            ops.push(Op::Msg(Box::new(m)));
                             report.written += 1;
                         } else {
                             report.skipped += 1;
@@ -499,14 +513,17 @@ impl Store for MemoryStore {
                         if meta.id.is_empty() {
                             return Err(Error::new(ErrorCode::Validation, format!("a {t} record without id")));
                         }
-                        let newer = match st.tables.get(t).and_then(|m| m.get(&meta.id)) {
-                            Some(cur) => meta.newer_than(&meta_of_value(cur)),
-                            None => true,
-                        };
+                        let key = (t, meta.id.clone());
+                        let cur = staged_recs
+                            .get(&key)
+                            .cloned()
+                            .or_else(|| st.tables.get(t).and_then(|m| m.get(&meta.id)).map(meta_of_value));
+                        let newer = cur.is_none_or(|cur| meta.newer_than(&cur));
                         if newer {
                             if t == stores::ASSETS {
                                 written_assets.insert(meta.id.clone());
                             }
+                            staged_recs.insert(key, meta.clone());
                             ops.push(Op::Rec(t, meta.id, record));
                             report.written += 1;
                         } else {
@@ -514,7 +531,9 @@ impl Store for MemoryStore {
                         }
                     }
                     BackupItem::AssetBytes { id, bytes } => {
-                        if written_assets.contains(&id) || !st.blobs.contains_key(&id) {
+                        let exists = staged_blobs.contains(&id) || st.blobs.contains_key(&id);
+                        if written_assets.contains(&id) || session.written_assets.contains(&id) || !exists {
+                            staged_blobs.insert(id.clone());
                             ops.push(Op::Blob(id, bytes));
                             report.written += 1;
                         } else {
@@ -522,11 +541,13 @@ impl Store for MemoryStore {
                         }
                     }
                     BackupItem::Setting(s) => {
-                        let newer = match st.settings.get(&s.key) {
-                            Some(cur) => (s.rev, s.updated_at) > (cur.rev, cur.updated_at),
-                            None => true,
-                        };
+                        let cur = staged_sets
+                            .get(&s.key)
+                            .copied()
+                            .or_else(|| st.settings.get(&s.key).map(|c| (c.rev, c.updated_at)));
+                        let newer = cur.is_none_or(|cur| (s.rev, s.updated_at) > cur);
                         if newer {
+                            staged_sets.insert(s.key.clone(), (s.rev, s.updated_at));
                             ops.push(Op::Set(s));
                             report.written += 1;
                         } else {
@@ -543,7 +564,7 @@ impl Store for MemoryStore {
             .iter()
             .map(|o| match o {
                 Op::Rec(_, _, v) => size_of(v),
-                Op::Msg(m) => size_of(m),
+                Op::Msg(m) => size_of(&**m),
                 Op::Blob(_, b) => b.len(),
                 Op::Set(s) => size_of(s),
             })
@@ -556,7 +577,7 @@ impl Store for MemoryStore {
                     st.tables.entry(t).or_default().insert(id, v);
                 }
                 Op::Msg(m) => {
-                    st.messages.insert((m.chat_id.clone(), m.seq), m);
+                    st.messages.insert((m.chat_id.clone(), m.seq), *m);
                 }
                 Op::Blob(id, b) => {
                     st.blobs.insert(id, b);
@@ -567,6 +588,7 @@ impl Store for MemoryStore {
             }
         }
         drop(st);
+        session.written_assets.extend(written_assets);
         self.emit(Change::local("*", "import", Vec::new()));
         Ok(report)
     }

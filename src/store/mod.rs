@@ -12,10 +12,14 @@
 //!
 //! ```text
 //! characters  assets  assetBlobs  lorebooks  chats  messages[chatId,seq]  groups
-//! memories    scenarios  settings  events(capped log)
+//! memories    scenarios  settings  events(capped log)  cache(responses, not backed up)
 //! ```
+//!
+//! [`cache`] is the persistent response cache of the SillyTavern client (its own small trait,
+//! not part of [`Store`]).
 
 pub mod backup;
+pub mod cache;
 #[doc(hidden)]
 pub mod conformance;
 pub mod env;
@@ -25,6 +29,8 @@ pub mod jsonl;
 pub mod memory;
 pub mod query;
 pub mod schema;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 use std::ops::ControlFlow;
 use std::rc::Rc;
@@ -137,6 +143,32 @@ pub enum BackupItem {
     },
     /// A settings entry.
     Setting(SettingEntry),
+}
+
+/// What one import carries from batch to batch (a streamed import commits in several
+/// transactions).
+#[derive(Debug, Default, Clone)]
+pub struct ImportSession {
+    /// Assets whose metadata this import wrote: their bytes are written even over stored ones
+    /// (bytes of other assets are only written where none are stored).
+    pub written_assets: std::collections::HashSet<String>,
+}
+
+/// A thumbnail as [`Store::thumbnail`] returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThumbnailInfo {
+    /// The thumbnail asset (role `thumbnail`) — or, when `original`, the source asset itself.
+    pub asset: Asset,
+    /// True when no thumbnail could be made here (not a PNG, and no decoder for its format):
+    /// `asset` is the full-size original, to be shown scaled down by the caller.
+    pub original: bool,
+}
+
+/// The id of the thumbnail of `source` at `max_side`: one per source revision and size, the
+/// same on every device (so a backup carries it along and it is never made twice).
+pub fn thumbnail_id(source: &Asset, max_side: u32) -> String {
+    format!("{}.thumb{max_side}.r{}", source.id, source.rev)
 }
 
 /// What an import did.
@@ -288,8 +320,15 @@ pub trait Store {
     async fn events(&self, after: Option<u64>, limit: usize) -> Result<Vec<Event>>;
 
     /// Writes backup items in one transaction, last-writer-wins per record
-    /// ([`SyncMeta::newer_than`]); asset bytes and settings follow their records.
-    async fn import_items(&self, items: Vec<BackupItem>, progress: ProgressFn<'_>) -> Result<ImportReport>;
+    /// ([`SyncMeta::newer_than`]); asset bytes and settings follow their records. `session`
+    /// carries what earlier batches of the same import wrote. If `progress` breaks, or any
+    /// write fails, nothing of this call is kept.
+    async fn import_items(
+        &self,
+        items: Vec<BackupItem>,
+        session: &mut ImportSession,
+        progress: ProgressFn<'_>,
+    ) -> Result<ImportReport>;
 
     /// Registers a change listener; returns its handle.
     fn subscribe(&self, listener: Listener) -> u64;
@@ -474,11 +513,220 @@ pub trait Store {
         w.finish()
     }
 
+    /// The thumbnail of an image asset, made on first use and kept as an asset of its own:
+    /// id [`thumbnail_id`], role `thumbnail`, `thumbnailOf` = the source, `ownerId` = the
+    /// source's owner, `width`/`height` set; later calls just read it. A PNG is decoded here
+    /// ([`crate::thumbnail::png_thumbnail`]); other formats go to `decoder` (the browser's in
+    /// the browser); where neither can decode it, the source itself comes back with
+    /// `original: true`. A source that is itself a thumbnail is returned as it is. `None` for
+    /// a missing or deleted asset, or one without bytes. Bounded work: see [`ThumbnailOptions`](crate::thumbnail::ThumbnailOptions)
+    /// (`too_large` above `max_pixels`; a damaged PNG: `unsupported_format` / `truncated`).
+    async fn thumbnail<D: crate::thumbnail::ImageDecoder>(
+        &self,
+        asset_id: &str,
+        opts: &crate::thumbnail::ThumbnailOptions,
+        decoder: &D,
+    ) -> Result<Option<ThumbnailInfo>> {
+        opts.validate()?;
+        let Some(src) = self.get::<Asset>(asset_id).await? else { return Ok(None) };
+        if src.thumbnail_of.is_some() {
+            return Ok(Some(ThumbnailInfo { asset: src, original: false }));
+        }
+        let id = thumbnail_id(&src, opts.max_side);
+        if let Some(t) = self.get::<Asset>(&id).await? {
+            return Ok(Some(ThumbnailInfo { asset: t, original: false }));
+        }
+        let Some(bytes) = self.asset_bytes(asset_id).await? else { return Ok(None) };
+        let made = if crate::thumbnail::is_png(&bytes) {
+            Some(crate::thumbnail::png_thumbnail(&bytes, opts)?)
+        } else {
+            decoder.thumbnail(&bytes, &src.mime, opts).await?
+        };
+        drop(bytes);
+        let Some(t) = made else { return Ok(Some(ThumbnailInfo { asset: src, original: true })) };
+        let asset = Asset {
+            id: id.clone(),
+            mime: "image/png".into(),
+            role: "thumbnail".into(),
+            owner_id: src.owner_id.clone(),
+            thumbnail_of: Some(src.id.clone()),
+            width: Some(t.width),
+            height: Some(t.height),
+            ..Asset::default()
+        };
+        match self.put_asset(asset, t.png).await {
+            Ok(a) => Ok(Some(ThumbnailInfo { asset: a, original: false })),
+            // Made meanwhile (another tab): use that one. (A deleted thumbnail stays deleted:
+            // the original is shown instead.)
+            Err(e) if e.code() == ErrorCode::InvalidArgument => {
+                let existing = self.get::<Asset>(&id).await?;
+                Ok(Some(match existing {
+                    Some(asset) => ThumbnailInfo { asset, original: false },
+                    None => ThumbnailInfo { asset: src, original: true },
+                }))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Imports a backup made by [`Store::export_backup`] (any schema version up to ours), in one
-    /// transaction; a truncated or foreign file is rejected before anything is written.
+    /// transaction: all or nothing. A foreign, newer, malformed or truncated file is rejected
+    /// before anything is written. The whole text and its items are in memory: for large
+    /// backups use [`Store::import_backup_from`].
     async fn import_backup(&self, text: &str, progress: ProgressFn<'_>) -> Result<ImportReport> {
         let items = backup::parse(text)?;
-        self.import_items(items, progress).await
+        self.import_items(items, &mut ImportSession::default(), progress).await
+    }
+
+    /// Imports a backup read chunk by chunk from `source`, committing it in batches of
+    /// [`StreamOptions::batch_items`](backup::StreamOptions) items (or `batch_bytes` of lines),
+    /// one transaction each, so memory stays bounded whatever the size of the backup.
+    /// Last writer wins per record, as in [`Store::import_backup`].
+    ///
+    /// * The header is checked first: a foreign or newer backup fails (`unsupported_format`)
+    ///   before anything is written.
+    /// * With `check_first` (the default; needs a source that can be rewound, e.g. a `Blob`),
+    ///   the whole backup is read and checked once before the first write: a malformed item
+    ///   (error names its line) or a truncated file fails with nothing written.
+    /// * Without it (a `ReadableStream`), batches are committed as they arrive; the last batch
+    ///   only after the end line has been checked. An error or a cancel then keeps the batches
+    ///   already committed — the message says how many items — and loses the rest. Importing
+    ///   the same backup again is safe (equal records are skipped) and completes it.
+    /// * A storage error (e.g. `quota_exceeded`) or a cancel during the write phase keeps the
+    ///   committed batches likewise; the failing batch is rolled back as a whole.
+    ///
+    /// `progress` is called after each chunk of the check pass and after each item of the
+    /// import pass; breaking cancels with `aborted`.
+    async fn import_backup_from<C: backup::ChunkSource>(
+        &self,
+        source: &mut C,
+        opts: &backup::StreamOptions,
+        progress: backup::StreamProgressFn<'_>,
+    ) -> Result<ImportReport> {
+        use backup::{Phase, StreamProgress};
+        let total_bytes = source.total_bytes();
+        // Errors say what was kept: nothing, or the batches committed before.
+        let partial = |e: Error, committed: usize, line: u64| -> Error {
+            let kept = if committed == 0 {
+                "nothing was written".to_string()
+            } else {
+                format!(
+                    "the first {committed} items (up to line {line}) were imported and are kept; importing the same backup again is safe and completes it"
+                )
+            };
+            if e.code() == ErrorCode::Aborted {
+                Error::new(ErrorCode::Aborted, format!("the import was cancelled; {kept}"))
+            } else {
+                Error::new(e.code(), format!("{}; {kept}", e.message().trim_end_matches("; nothing was written")))
+            }
+        };
+        let mut total = None;
+        if opts.check_first {
+            if !source.can_rewind() {
+                return Err(Error::invalid_argument(
+                    "this backup source can be read only once, so it cannot be checked before writing: pass a Blob, or turn checking first off",
+                ));
+            }
+            let mut r = backup::Reader::with_max_line_bytes(opts.max_line_bytes);
+            let checked: Result<usize> = async {
+                loop {
+                    let chunk = source.next_chunk().await?;
+                    match &chunk {
+                        Some(c) => r.push(c),
+                        None => r.end_input(),
+                    }
+                    while r.next_item()?.is_some() {}
+                    let p = StreamProgress {
+                        phase: Phase::Check,
+                        done: r.items(),
+                        total: None,
+                        bytes_read: r.bytes_read(),
+                        total_bytes,
+                    };
+                    if progress(p).is_break() {
+                        return Err(Error::new(ErrorCode::Aborted, "cancelled"));
+                    }
+                    if chunk.is_none() {
+                        break;
+                    }
+                }
+                let summary = r.finish()?;
+                source.rewind().await?;
+                Ok(summary.items)
+            }
+            .await;
+            total = Some(checked.map_err(|e| partial(e, 0, 0))?);
+        }
+
+        let mut r = backup::Reader::with_max_line_bytes(opts.max_line_bytes);
+        let mut session = ImportSession::default();
+        let mut report = ImportReport::default();
+        let mut batch: Vec<BackupItem> = Vec::new();
+        let mut batch_bytes = 0usize;
+        // Items committed so far, and the line of the last one.
+        let mut committed = 0usize;
+        let mut committed_line = 0u64;
+        let mut eof = false;
+        loop {
+            loop {
+                let item = match r.next_item() {
+                    Ok(Some(item)) => item,
+                    Ok(None) => break,
+                    Err(e) => return Err(partial(e, committed, committed_line)),
+                };
+                batch_bytes += r.last_line_bytes();
+                batch.push(item);
+                // The last batch waits for the end line (checked by `finish`).
+                if batch.len() >= opts.batch_items.max(1) || batch_bytes >= opts.batch_bytes {
+                    let n = batch.len();
+                    let (line, read) = (r.line(), r.bytes_read());
+                    let base = committed;
+                    let mut inner = |p: Progress| {
+                        progress(StreamProgress {
+                            phase: Phase::Import,
+                            done: base + p.done,
+                            total,
+                            bytes_read: read,
+                            total_bytes,
+                        })
+                    };
+                    let rep = self
+                        .import_items(std::mem::take(&mut batch), &mut session, &mut inner)
+                        .await
+                        .map_err(|e| partial(e, committed, committed_line))?;
+                    report.written += rep.written;
+                    report.skipped += rep.skipped;
+                    committed += n;
+                    committed_line = line;
+                    batch_bytes = 0;
+                }
+            }
+            if eof {
+                break;
+            }
+            match source.next_chunk().await.map_err(|e| partial(e, committed, committed_line))? {
+                Some(c) => r.push(&c),
+                None => {
+                    r.end_input();
+                    eof = true;
+                }
+            }
+        }
+        r.finish().map_err(|e| partial(e, committed, committed_line))?;
+        let read = r.bytes_read();
+        let base = committed;
+        let mut inner = |p: Progress| {
+            progress(StreamProgress { phase: Phase::Import, done: base + p.done, total, bytes_read: read, total_bytes })
+        };
+        if !batch.is_empty() {
+            let rep = self
+                .import_items(batch, &mut session, &mut inner)
+                .await
+                .map_err(|e| partial(e, committed, committed_line))?;
+            report.written += rep.written;
+            report.skipped += rep.skipped;
+        }
+        Ok(report)
     }
 }
 

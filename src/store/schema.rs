@@ -16,7 +16,12 @@ use serde_json::{Map, Value};
 /// * 1 — the first layout: every object store, keyed by `id` (messages by `[chatId, seq]`).
 /// * 2 — derived index fields on characters (`ixName`, `ixTags`, `ixUsed`, `ixCreated`) and
 ///   their indexes, back-filled from existing records by the 1→2 migration.
-pub const SCHEMA_VERSION: u32 = 2;
+/// * 3 — the `cache` store ([`stores::CACHE`]): the SillyTavern client's persistent response
+///   cache (character lists, thumbnails), keyed by `key` with an `ixAge` index on
+///   `[fetchedAt, size]` for eviction. Cached responses are not records: no sync metadata,
+///   never in backups (`export_backup`), never imported, droppable at any time. The 2→3
+///   migration only creates the store; existing data is untouched.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The object stores (IndexedDB) / tables (memory) of the schema.
 pub mod stores {
@@ -42,10 +47,13 @@ pub mod stores {
     pub const SETTINGS: &str = "settings";
     /// The append-only, size-capped event log (auto-increment keys).
     pub const EVENTS: &str = "events";
+    /// Cached server responses (schema 3; see [`crate::store::cache`]): keyed by `key`, no sync
+    /// metadata, not in backups, not in [`ALL`].
+    pub const CACHE: &str = "cache";
 
     /// Stores whose records are generic [`Record`](super::Record)s keyed by `id`.
     pub const RECORD_STORES: &[&str] = &[CHARACTERS, ASSETS, LOREBOOKS, CHATS, GROUPS, MEMORIES, SCENARIOS];
-    /// Every store.
+    /// Every store of user data (what a backup import may write); the response [`CACHE`] is not one.
     pub const ALL: &[&str] =
         &[CHARACTERS, ASSETS, ASSET_BLOBS, LOREBOOKS, CHATS, MESSAGES, GROUPS, MEMORIES, SCENARIOS, SETTINGS, EVENTS];
 }

@@ -321,7 +321,7 @@ test("exportBackup / importBackup round-trip into a fresh database", async () =>
 
     const b = await fresh();
     const progress = [];
-    const report = await b.importBackup(blob, { onProgress: (p) => progress.push(p.done) });
+    const report = await b.importBackup(blob, { onProgress: (p) => p.phase === "import" && progress.push(p.done) });
     const again = await b.importBackup(text); // same data again: everything skipped
     const rex = await b.getCharacter(c1.id);
     const gone = await b.getCharacter(c2.id);
@@ -452,6 +452,77 @@ test("a second connection (another tab) sees changes and is told about them", as
   assert.equal(r.seen.name, "Shared");
   // BroadcastChannel does not deliver to the sender's own channel object; b is another object.
   assert.ok(r.remote.some((c) => c.remote && c.store === "characters"), JSON.stringify(r.remote));
+});
+
+test("importBackup streams a fetch() body and a Blob in batches; a cancel keeps the committed batches", async () => {
+  const r = await run(async () => {
+    const a = await fresh();
+    for (let i = 0; i < 8; i++) {
+      const c = await a.createCharacter({ card: card(`Ünï ${i} 🦊`) });
+      const chat = await a.createChat({ characterId: c.id });
+      await a.appendMessage(chat.id, { name: "U", mes: `héllo — ${i}` });
+    }
+    const blob = await a.exportBackup();
+    const text = await blob.text();
+    // A real stream: the backup served back through fetch() from a blob: URL.
+    const url = URL.createObjectURL(blob);
+    const b = await fresh();
+    const phases = new Set();
+    const streamed = await b.importBackup((await fetch(url)).body, { batchSize: 5, onProgress: (p) => phases.add(p.phase) });
+    URL.revokeObjectURL(url);
+    const same = (await (await b.exportBackup()).text()).split("\n").slice(1).join("\n") === text.split("\n").slice(1).join("\n");
+    const c = await fresh();
+    const ctl = new AbortController();
+    const cancelled = await caught(() => c.importBackup(blob, { batchSize: 3, signal: ctl.signal, onProgress: (p) => p.phase === "import" && p.done === 7 && ctl.abort() }));
+    const kept = (await c.listCharacters()).total;
+    const newer = await caught(() => fresh().then((d) => d.importBackup(text.replace(/"schemaVersion":\d+/, '"schemaVersion":99'))));
+    return { streamed, phases: [...phases], same, cancelled, kept, newer };
+  });
+  assert.equal(r.streamed.skipped, 0);
+  assert.ok(r.streamed.written >= 24, JSON.stringify(r.streamed));
+  assert.deepEqual(r.phases, ["import"], "a stream is imported as it arrives");
+  assert.ok(r.same, "the streamed import equals the source");
+  assert.equal(r.cancelled.code, "aborted");
+  assert.match(r.cancelled.message, /the first 6 items/);
+  assert.equal(r.kept, 6);
+  assert.equal(r.newer.code, "unsupported_format");
+});
+
+test("thumbnail / thumbnailUrl: PNG and JPEG avatars, made once and kept in IndexedDB", async () => {
+  const r = await run(async () => {
+    const image = async (type) => {
+      const c = new OffscreenCanvas(600, 200);
+      const x = c.getContext("2d");
+      x.fillStyle = "#c00";
+      x.fillRect(0, 0, 600, 200);
+      return new Uint8Array(await (await c.convertToBlob({ type })).arrayBuffer());
+    };
+    const s = await fresh();
+    const p = await s.createCharacter({ card: card("Pia"), avatar: await image("image/png"), avatarMime: "image/png" });
+    const j = await s.createCharacter({ card: card("Jo"), avatar: await image("image/jpeg"), avatarMime: "image/jpeg" });
+    const tp = await s.thumbnail(p.avatarAssetId);
+    const tj = await s.thumbnail(j.avatarAssetId, { maxSide: 90 });
+    const again = await s.thumbnail(p.avatarAssetId);
+    const url = await s.thumbnailUrl(p.avatarAssetId);
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    URL.revokeObjectURL(url);
+    return {
+      tp, tj, sameAgain: JSON.stringify(again) === JSON.stringify(tp), url, natural: [img.naturalWidth, img.naturalHeight],
+      missing: await s.thumbnail("nope"), tooLarge: await caught(() => s.thumbnail(p.avatarAssetId, { maxSide: 64, maxPixels: 1000 })),
+    };
+  });
+  assert.equal(r.tp.original, false);
+  assert.equal(r.tp.asset.role, "thumbnail");
+  assert.deepEqual([r.tp.asset.width, r.tp.asset.height], [256, 85]);
+  assert.equal(r.tj.original, false, "the browser decodes the JPEG");
+  assert.deepEqual([r.tj.asset.width, r.tj.asset.height], [90, 30]);
+  assert.ok(r.sameAgain);
+  assert.match(r.url, /^blob:/);
+  assert.deepEqual(r.natural, [256, 85]);
+  assert.equal(r.missing, null);
+  assert.equal(r.tooLarge.code, "too_large");
 });
 
 test("deleteChat tombstones the chat and its messages", async () => {

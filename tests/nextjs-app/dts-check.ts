@@ -21,6 +21,8 @@ import { TavernStore, SillyTavernClient, Generator, buildPrompt } from "nextchat
 import type {
   Character, CharacterQuery, Chat, FieldError, ImportReport, Message, Page, Settings, SettingsPatch, StoreChange, StoreInfo,
   StCharacter, StWorldInfo, ChatLink, ChatSyncResult, GenerateRequest, GenerateResult, PromptOutput, StoreEvent,
+  Asset, Thumbnail, ThumbnailOptions, BackupImportOptions, BackupImportProgress,
+  CachedValue,
 } from "nextchat-tavern";
 
 export async function librarySession(files: File[], signal: AbortSignal): Promise<string> {
@@ -45,6 +47,14 @@ export async function librarySession(files: File[], signal: AbortSignal): Promis
   const same: Character | null = await store.getCharacter(first.id);
   await store.updateCharacter(first.id, { favorite: true, tags: ["a"], lastUsedAt: null });
   const avatar: Blob | null = first.avatarAssetId ? await store.getAssetBlob(first.avatarAssetId) : null;
+  // Thumbnails: made once, kept as assets; `original` when this environment cannot decode it.
+  const topts: ThumbnailOptions = { maxSide: 128, maxPixels: 40_000_000 };
+  const thumb: Thumbnail | null = first.avatarAssetId ? await store.thumbnail(first.avatarAssetId, topts) : null;
+  const thumbAsset: Asset | undefined = thumb?.asset;
+  const thumbSize: [number | null, number | null, string | null, boolean] = [thumbAsset?.width ?? null, thumbAsset?.height ?? null, thumbAsset?.thumbnailOf ?? null, thumb?.original ?? false];
+  const thumbUrl: string | null = first.avatarAssetId ? await store.thumbnailUrl(first.avatarAssetId) : null;
+  if (thumbUrl) URL.revokeObjectURL(thumbUrl);
+  console.log(thumbSize);
 
   // Chat: append, edit, page backwards, export.
   const chat: Chat = await store.createChat({ characterId: first.id, title: "Hello" });
@@ -64,6 +74,16 @@ export async function librarySession(files: File[], signal: AbortSignal): Promis
   const withKeys: Blob = await store.exportBackup({ includeSecrets: true });
   const report: ImportReport = await mem.importBackup(backup, { onProgress: (p) => p.done });
   await mem.importBackup(await withKeys.text());
+  // Streamed: a fetch body (read once, imported as it arrives) or a File, in batches, cancellable.
+  const iopts: BackupImportOptions = {
+    batchSize: 100,
+    checkFirst: false,
+    signal,
+    onProgress: (p: BackupImportProgress) => console.log(p.phase, p.done, p.total ?? "?", p.bytesRead, p.totalBytes ?? "?"),
+  };
+  const body: ReadableStream<Uint8Array> | null = (await fetch("/backup.ndjson")).body;
+  if (body) await mem.importBackup(body, iopts);
+  await mem.importBackup(files[0] ?? new Uint8Array(0), { checkFirst: true });
 
   // Settings: partial update, validation errors, subscriptions.
   const patch: SettingsPatch = { generation: { temperature: 0.8, maxTokens: null }, theme: { mode: "dark" } };
@@ -94,7 +114,11 @@ export async function talkToSillyTavern(
   const st = new SillyTavernClient({ baseUrl: "http://127.0.0.1:8000", timeoutMs: 10_000 });
   await st.connect();
   const list: StCharacter[] = await st.characters({ maxAgeMs: 30_000, onUpdate: (l) => console.log(l.length) });
-  const first: StCharacter | undefined = list[0];
+  st.useCache(store); // the list and thumbnails kept in IndexedDB across reloads
+  const cached: CachedValue<StCharacter[]> = await st.cachedCharacters({ maxAgeMs: 60_000, onUpdate: (l: StCharacter[]) => l });
+  const shown: StCharacter[] = cached.fromCache && cached.stale ? cached.value.slice() : cached.value;
+  const at: number = cached.fetchedAt;
+  const first: StCharacter | undefined = list[0] ?? shown[0];
   const img: string = await st.thumbnailUrl("avatar", first?.avatar ?? "x.png");
   const png: Uint8Array = await st.exportCharacter(first?.avatar ?? "x.png", "png");
   const name: string = await st.importCharacter(png, "png", "copy.png");
@@ -114,5 +138,6 @@ export async function talkToSillyTavern(
   const direct = new Generator({ backends: [{ kind: "openAi", baseUrl: "http://127.0.0.1:5001/v1", apiKey: "k" }] });
   const res2: GenerateResult = await direct.generate({ prompt: "Once", stream: false });
   const events: StoreEvent[] = await store.events({ limit: 10 });
-  return `${img} ${synced.localChanged} ${res.incomplete} ${res.stopReason} ${res2.text} ${events.length}`;
+  await st.clearCache();
+  return `${at} ${img} ${synced.localChanged} ${res.incomplete} ${res.stopReason} ${res2.text} ${events.length}`;
 }

@@ -99,3 +99,71 @@ test("character details load lazily in batches, failures in their own slot", asy
   assert.match(r[1], /^error:(not_found|server_error)$/);
   assert.equal(r[2], r[0]);
 });
+
+test("a reloaded page is served the list and thumbnails from the IndexedDB store given to useCache; a write invalidates them", async () => {
+  const db = `nct-st-cache-${Date.now()}`;
+  const toServer = `(base, mark) => performance.getEntriesByType("resource").slice(mark).filter((e) => e.name.startsWith(base)).map((e) => new URL(e.name).pathname)`;
+  // Page 1: fill the store. A second client in the same page reads it back, which also waits
+  // for the writes to commit before the reload.
+  const first = ok(await run(async (nct, c, db) => {
+    const store = await nct.TavernStore.open(db);
+    c.useCache(store);
+    const r = await c.cachedCharacters({ maxAgeMs: 60000 });
+    const avatar = r.value[0].avatar;
+    const thumb = await c.thumbnail("avatar", avatar);
+    const other = new nct.SillyTavernClient({ baseUrl: c.baseUrl });
+    other.useCache(store);
+    const again = await other.cachedCharacters({ maxAgeMs: 60000 });
+    return { n: r.value.length, fromCache: r.fromCache, avatar, thumbLen: thumb.length, otherFromCache: again.fromCache, persistent: store.info().persistent };
+  }, db));
+  assert.equal(first.persistent, true);
+  assert.equal(first.fromCache, false);
+  assert.equal(first.otherFromCache, true);
+
+  await env.page.reload();
+  await env.page.evaluate(async () => {
+    const m = await import("/pkg/nextchat_tavern.js");
+    await m.default();
+    window.nct = m;
+  });
+
+  // Page 2: a new client over the same store answers before any request to the server.
+  const r = ok(await run(async (nct, c, { db, avatar, toServer }) => {
+    const sent = new Function("return " + toServer)();
+    const store = await nct.TavernStore.open(db);
+    c.useCache(store);
+    const mark = performance.getEntriesByType("resource").length;
+    const list = await c.cachedCharacters({ maxAgeMs: 60000 });
+    const thumb = await c.thumbnail("avatar", avatar);
+    const beforeAnyRequest = sent(c.baseUrl, mark);
+    // Older than maxAgeMs: still served from the store, flagged stale, refreshed in the background.
+    const reloaded = new nct.SillyTavernClient({ baseUrl: c.baseUrl });
+    reloaded.useCache(store);
+    let stale;
+    const updated = await new Promise((resolve, reject) => {
+      setTimeout(() => reject(new Error("onUpdate was not called within 20 s")), 20000);
+      reloaded.cachedCharacters({ maxAgeMs: 0, onUpdate: resolve }).then((x) => { stale = x; }, reject);
+    });
+    // A write through any client drops the server's entries from the store.
+    const created = await c.createCharacter({ spec: "chara_card_v2", data: { name: "Persisty" } }, undefined, {});
+    const fresh = new nct.SillyTavernClient({ baseUrl: c.baseUrl });
+    fresh.useCache(store);
+    const afterWrite = await fresh.cachedCharacters({ maxAgeMs: 60000 });
+    await c.deleteCharacter(created, { deleteChats: true });
+    return {
+      n: list.value.length, fromCache: list.fromCache, stale: list.stale, thumbLen: thumb.length, beforeAnyRequest,
+      staleFromCache: stale.fromCache, staleFlag: stale.stale, updated: updated.length,
+      afterWriteFromCache: afterWrite.fromCache, hasNew: afterWrite.value.some((x) => x.avatar === created),
+    };
+  }, { db, avatar: first.avatar, toServer }));
+  assert.deepEqual(r.beforeAnyRequest, [], "no request to SillyTavern, not even the CSRF token");
+  assert.equal(r.fromCache, true);
+  assert.equal(r.stale, false);
+  assert.equal(r.n, first.n);
+  assert.equal(r.thumbLen, first.thumbLen);
+  assert.equal(r.staleFromCache, true);
+  assert.equal(r.staleFlag, true);
+  assert.equal(r.updated, first.n);
+  assert.equal(r.afterWriteFromCache, false, "the write cleared the store's copy");
+  assert.equal(r.hasNew, true);
+});

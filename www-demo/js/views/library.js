@@ -45,11 +45,15 @@ export const library = {
       errorBox.hidden = !text;
     }
 
+    // The grid shows thumbnails (made once, kept in IndexedDB), not the full-size avatars:
+    // a card PNG is often megabytes and carries the whole card in a text chunk.
     async function avatarOf(c, urls) {
       if (c.avatarAssetId) {
-        const blob = await store.getAssetBlob(c.avatarAssetId).catch(() => null);
-        if (blob) {
-          const url = URL.createObjectURL(blob);
+        const url = await store.thumbnailUrl(c.avatarAssetId, { maxSide: 256 }).catch(async () => {
+          const blob = await store.getAssetBlob(c.avatarAssetId).catch(() => null);
+          return blob && URL.createObjectURL(blob);
+        });
+        if (url) {
           urls.push(url);
           return h("img", { class: "avatar", src: url, alt: "" });
         }
