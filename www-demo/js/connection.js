@@ -8,6 +8,8 @@ export const DEFAULT_ST_URL = "http://127.0.0.1:8123";
 // `?model=<url>` points the demo model elsewhere (the end-to-end tests use it).
 export const DEMO_MODEL_URL = new URLSearchParams(location.search).get("model") ?? "http://127.0.0.1:8124/v1";
 
+import { openStore } from "./tavern.js";
+
 let client = null;
 let clientUrl = null;
 
@@ -16,6 +18,10 @@ export function sillyTavern(engine, url) {
   if (!client || clientUrl !== url) {
     client = new engine.SillyTavernClient({ baseUrl: url, timeoutMs: 15000 });
     clientUrl = url;
+    // The character list and thumbnails also live in the library's IndexedDB: a reload shows
+    // them at once, then refreshes them.
+    const c = client;
+    openStore(engine).then((s) => c.useCache(s)).catch(() => {});
   }
   return client;
 }
