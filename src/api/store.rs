@@ -639,11 +639,30 @@ impl TavernStore {
         spawn(async move {
             let secrets = options.is_object()
                 && js_sys::Reflect::get(&options, &JsValue::from_str("includeSecrets")).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+            // Lines go into Blob storage every ~4 MiB, so the page never holds the whole
+            // backup as strings.
             let parts = Array::new();
-            with_store!(&b, s => s.export_backup(secrets, &mut |line| { parts.push(&JsValue::from_str(&line)); Ok(()) }).await?);
+            let mut pending = 0usize;
             let opts = web_sys::BlobPropertyBag::new();
             opts.set_type("application/x-ndjson");
-            Ok(web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)?.into())
+            let collapse = |parts: &Array| -> Result<(), JsValue> {
+                let blob = web_sys::Blob::new_with_blob_sequence_and_options(parts, &opts)?;
+                parts.set_length(0);
+                parts.push(&blob);
+                Ok(())
+            };
+            with_store!(&b, s => s.export_backup(secrets, &mut |line| {
+                pending += line.len();
+                parts.push(&JsValue::from_str(&line));
+                if pending >= 4 << 20 {
+                    pending = 0;
+                    collapse(&parts).map_err(|e| crate::Error::new(crate::ErrorCode::Storage, format!("building the backup Blob failed: {e:?}")))?;
+                }
+                Ok(())
+            }).await?);
+            collapse(&parts)?;
+            let blob = parts.get(0);
+            Ok(blob)
         })
     }
 
