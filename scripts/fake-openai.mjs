@@ -10,6 +10,9 @@
 //   fake-malformed   sends an SSE event whose data is not JSON
 // Non-streamed requests get the whole text as one chat.completion. GET /stats returns request
 // counts per model. CORS is open (no credentials), as typical OpenAI-compatible servers do.
+// With `record: true` (or `--record`), every POST is also kept as { method, url, body } in
+// `requests` (GET /requests returns them, DELETE /requests empties the list): the golden
+// recorders use it to see exactly what SillyTavern sent upstream.
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 
@@ -23,8 +26,9 @@ function demoReply(j) {
     : "*waves.* Hello! I am the demo model. Say something and I will answer, token by token.";
 }
 
-export async function startFakeOpenAI({ port = 0 } = {}) {
+export async function startFakeOpenAI({ port = 0, record = false } = {}) {
   const stats = {};
+  const requests = [];
   const sockets = new Set();
   const server = createServer((req, res) => {
     const cors = {
@@ -35,6 +39,10 @@ export async function startFakeOpenAI({ port = 0 } = {}) {
     };
     if (req.method === "OPTIONS") return res.writeHead(204, cors).end();
     if (req.url === "/stats") return res.writeHead(200, { ...cors, "content-type": "application/json" }).end(JSON.stringify(stats));
+    if (record && req.url === "/requests") {
+      if (req.method === "DELETE") requests.length = 0;
+      return res.writeHead(200, { ...cors, "content-type": "application/json" }).end(JSON.stringify(requests));
+    }
     if (req.url.endsWith("/models")) {
       return res.writeHead(200, { ...cors, "content-type": "application/json" })
         .end(JSON.stringify({ object: "list", data: [{ id: "fake-ok", object: "model" }] }));
@@ -44,6 +52,7 @@ export async function startFakeOpenAI({ port = 0 } = {}) {
     req.on("end", () => {
       let j = {};
       try { j = JSON.parse(body || "{}"); } catch {}
+      if (record && req.method === "POST") requests.push({ method: req.method, url: req.url, body: j });
       const model = j.model ?? "fake-ok";
       stats[model] = (stats[model] ?? 0) + 1;
       const text = req.url.endsWith("/completions") && !req.url.endsWith("/chat/completions");
@@ -82,12 +91,13 @@ export async function startFakeOpenAI({ port = 0 } = {}) {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     stats,
+    requests,
     close() { for (const s of sockets) s.destroy(); server.close(); },
   };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf("--port");
-  const { url } = await startFakeOpenAI({ port: i > 0 ? Number(process.argv[i + 1]) : 8124 });
+  const { url } = await startFakeOpenAI({ port: i > 0 ? Number(process.argv[i + 1]) : 8124, record: process.argv.includes("--record") });
   console.log(`demo model (OpenAI-compatible, model "demo"): ${url}/v1`);
 }

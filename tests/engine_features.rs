@@ -225,19 +225,31 @@ fn text_completion_default_story_string_and_examples() {
 
 #[test]
 fn text_completion_instruct_templates() {
-    for (name, user_tag, stop) in [
-        ("chatml", "<|im_start|>user\nWren: Hello<|im_end|>", "<|im_end|>"),
-        ("llama3", "<|start_header_id|>user<|end_header_id|>\n\nWren: Hello<|eot_id|>", "<|eot_id|>"),
-        ("mistral", "[INST] Wren: Hello [/INST]", "</s>"),
-        ("alpaca", "### Instruction:\nWren: Hello\n\n", "### Instruction:"),
-        ("vicuna", "USER: Wren: Hello\n", "USER:"),
-        ("gemma", "<start_of_turn>user\nWren: Hello<end_of_turn>", "<end_of_turn>"),
-        ("command-r", "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>Wren: Hello<|END_OF_TURN_TOKEN|>", "<|END_OF_TURN_TOKEN|>"),
+    // SillyTavern 1.19's presets name chat messages only in groups ("force"); the prompt ends
+    // with the assistant prefix (tests/golden_instruct.rs pins whole prompts).
+    for (name, user_tag, end, stop) in [
+        ("chatml", "<|im_start|>user\nHello<|im_end|>\n", "<|im_start|>assistant\n", "\n<|im_end|>"),
+        (
+            "llama3",
+            "<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>",
+            "<|start_header_id|>assistant<|end_header_id|>\n\n",
+            "<|eot_id|>",
+        ),
+        ("mistral", "[INST] Hello[/INST]", "Greetings</s> ", "</s>"),
+        ("alpaca", "### Instruction:\nHello\n\n", "### Response:\n", "\n### Instruction:"),
+        ("vicuna", "\nUSER: Hello", "\nASSISTANT: ", "USER: "),
+        ("gemma", "<start_of_turn>user\nHello<end_of_turn>\n", "<start_of_turn>model\n", "\n<end_of_turn>"),
+        (
+            "command-r",
+            "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>Hello<|END_OF_TURN_TOKEN|>",
+            "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>",
+            "<|END_OF_TURN_TOKEN|>",
+        ),
     ] {
         let out = build_prompt(&text_request(name), &mut Estimator).unwrap();
         let t = out.text.unwrap();
         assert!(t.contains(user_tag), "{name}: {t}");
-        assert!(t.trim_end().ends_with("Al:"), "{name}: {t}");
+        assert!(t.ends_with(end), "{name}: {t}");
         assert!(out.stop.iter().any(|s| s == stop), "{name}: {:?}", out.stop);
     }
 }

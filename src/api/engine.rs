@@ -59,7 +59,12 @@ export interface WorldInfoResult { activated: ActivatedEntry[]; worldInfoBefore:
 export interface PromptRequest { mode?: "chat" | "text"; character: Record<string, unknown>;
   group?: { members: Record<string, unknown>[]; muted?: string[]; joinCards?: boolean };
   persona?: { name?: string; description?: string; position?: number }; chat: ChatMessage[];
-  settings?: Record<string, unknown>; text?: { instruct?: string; exampleSeparator?: string; chatStart?: string };
+  settings?: Record<string, unknown>; text?: {
+    /** Instruct template: ours (`chatml`, `llama3`, `mistral`, `mistral-v2-v3`, `alpaca`, `vicuna`, `gemma`, `command-r`), SillyTavern's preset name, or `none` (plain `Name: message` lines). */
+    instruct?: string; exampleSeparator?: string; chatStart?: string;
+    /** Context template story string (Handlebars-style `{{#if}}`; default: SillyTavern's Default). */
+    storyString?: string; namesAsStopStrings?: boolean; separatorsAsStopStrings?: boolean;
+  };
   worldInfo?: WorldInfoSettings; lorebooks?: LorebookInput[]; lorebookState?: TimedState;
   authorsNote?: { text?: string; interval?: number; depth?: number; position?: number; role?: number };
   generationType?: string; input?: string; seed?: number; now?: number; utcOffsetMinutes?: number; chatId?: string;

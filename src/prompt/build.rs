@@ -12,6 +12,9 @@ use crate::worldinfo::{scan, BookRef, CompiledLorebook, GlobalScanData, ScanChar
 struct Msg {
     m: PromptMessage,
     tokens: usize,
+    /// Text completion: the chat message's speaker (injections have none) and whether
+    /// instruct mode's "force" names it.
+    speaker: Option<(String, bool)>,
 }
 
 fn role_name(r: i64) -> &'static str {
@@ -47,7 +50,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn msg(&mut self, role: &str, content: String, name: Option<String>) -> Msg {
         let tokens = self.counter.count(&content) + self.per_msg + usize::from(name.is_some());
-        Msg { m: PromptMessage { role: role.into(), content, name }, tokens }
+        Msg { m: PromptMessage { role: role.into(), content, name }, tokens, speaker: None }
     }
 }
 
@@ -348,7 +351,10 @@ pub fn build_prompt_with_books(
     // History messages (chronological), with depth injections.
     let speaker_name = speaker.name.clone();
     let mut hist: Vec<Msg> = Vec::new();
-    let visible: Vec<&crate::macros::ChatMessage> = req.chat.iter().filter(|m| !m.is_system).collect();
+    let mut visible: Vec<&crate::macros::ChatMessage> = req.chat.iter().filter(|m| !m.is_system).collect();
+    // Text completion continues the last message in the reply position: it is not part of the
+    // history (nor counted for injection depths).
+    let continued = if text_mode && gen == "continue" { visible.pop() } else { None };
     let n = visible.len();
     let mut by_depth: std::collections::BTreeMap<usize, Vec<&Injection>> = Default::default();
     for inj in &injections {
@@ -390,9 +396,18 @@ pub fn build_prompt_with_books(
             0 => !m.is_user && (is_group || m.force_avatar.is_some() && name != req.persona.name),
             _ => false,
         };
-        let content = if prefixed { format!("{name}: {}", m.mes) } else { m.mes.clone() };
-        let name_field = (s.names_behavior == 1).then(|| name.clone());
-        hist.push(cx.msg(if m.is_user { "user" } else { "assistant" }, content, name_field));
+        let content = if text_mode {
+            m.mes.clone()
+        } else if prefixed {
+            format!("{name}: {}", m.mes)
+        } else {
+            m.mes.clone()
+        };
+        let name_field = (s.names_behavior == 1 && !text_mode).then(|| name.clone());
+        let forced = if m.is_user { m.force_avatar.is_some() && name != req.persona.name } else { is_group };
+        let mut msg = cx.msg(if m.is_user { "user" } else { "assistant" }, content, name_field);
+        msg.speaker = Some((name, forced));
+        hist.push(msg);
     }
     hist.extend(inj_block(0, &mut cx));
     if gen != "continue" && gen != "impersonate" && !req.input.trim().is_empty() {
@@ -401,6 +416,10 @@ pub fn build_prompt_with_books(
     } else if gen == "normal" && !s.send_if_empty.trim().is_empty() && visible.last().is_some_and(|m| !m.is_user) {
         let t = eng.render(&s.send_if_empty);
         hist.push(cx.msg("user", t, None));
+    }
+    if text_mode && !jailbreak.trim().is_empty() {
+        // Text completion: the post-history instructions are the last user message.
+        hist.push(cx.msg("user", jailbreak.clone(), None));
     }
 
     // Control prompts.
@@ -454,7 +473,11 @@ pub fn build_prompt_with_books(
         if text_mode {
             // Text completion counts the block as written.
             let t = cx.counter.count(b);
-            v = vec![Msg { m: PromptMessage { role: "system".into(), content: b.clone(), name: None }, tokens: t }];
+            v = vec![Msg {
+                m: PromptMessage { role: "system".into(), content: b.clone(), name: None },
+                tokens: t,
+                speaker: None,
+            }];
         }
         ex_msgs.push(v);
         ex_raw.push(b.clone());
@@ -519,8 +542,23 @@ pub fn build_prompt_with_books(
         out.extend(msgs);
     };
     let ex_flat: Vec<Msg> = examples_kept.iter().flat_map(|&k| ex_msgs[k].iter().cloned()).collect();
-    let text_history: Vec<PromptMessage> =
-        history_kept.iter().chain(group_nudge.iter()).chain(tail.iter()).map(|m| m.m.clone()).collect();
+    let text_msg = |m: &Msg| instruct::TextMsg {
+        role: match m.m.role.as_str() {
+            "user" => instruct::Role::User,
+            "assistant" => instruct::Role::Assistant,
+            _ => instruct::Role::System,
+        },
+        content: m.m.content.clone(),
+        name: m.speaker.as_ref().map(|(n, _)| n.clone()),
+        forced_name: m.speaker.as_ref().is_some_and(|(_, f)| *f),
+    };
+    // Text completion has no continue nudge or impersonation prompt.
+    let text_history: Vec<instruct::TextMsg> = history_kept
+        .iter()
+        .chain(group_nudge.iter())
+        .chain(tail.iter().filter(|_| gen == "quiet"))
+        .map(text_msg)
+        .collect();
     let mut ex_flat = Some(ex_flat);
     for (k, (id, msgs)) in before_hist.into_iter().enumerate() {
         if examples_slot == Some((false, k)) {
@@ -554,24 +592,47 @@ pub fn build_prompt_with_books(
 
     let messages: Vec<PromptMessage> = out.into_iter().map(|m| m.m).collect();
     let (text, stop) = if text_mode {
-        let story = [
-            main.clone(),
-            wrap_wi(&wi.world_info_before),
-            eng.render(&speaker.description),
-            eng.render(&speaker.personality),
-            eng.render(&speaker.scenario),
-            wrap_wi(&wi.world_info_after),
-            persona_text.clone(),
-        ];
+        let story = instruct::StoryFields {
+            anchor_before: an_before_main.clone(),
+            system: main.clone(),
+            wi_before: wrap_wi(&wi.world_info_before),
+            description: eng.render(&speaker.description),
+            personality: eng.render(&speaker.personality),
+            scenario: eng.render(&speaker.scenario),
+            wi_after: wrap_wi(&wi.world_info_after),
+            persona: persona_text.clone(),
+            anchor_after: an_after_main.clone(),
+            mes_examples: String::new(),
+            mes_examples_raw: ex_text.clone(),
+        };
+        let continued = continued.map(|m| {
+            let name = if m.name.is_empty() {
+                if m.is_user {
+                    req.persona.name.clone()
+                } else {
+                    speaker_name.clone()
+                }
+            } else {
+                m.name.clone()
+            };
+            let forced = if m.is_user { m.force_avatar.is_some() && name != req.persona.name } else { is_group };
+            instruct::TextMsg {
+                role: if m.is_user { instruct::Role::User } else { instruct::Role::Assistant },
+                content: m.mes.clone(),
+                name: Some(name),
+                forced_name: forced,
+            }
+        });
         let parts = instruct::TextParts {
             story,
             examples: examples_kept.iter().map(|&k| ex_raw[k].clone()).collect(),
             history: &text_history,
+            continued,
             user: &req.persona.name,
             char_name: &speaker_name,
-            impersonate: gen == "impersonate",
+            generation_type: gen,
         };
-        let (t, st) = instruct::render(req, &parts);
+        let (t, st) = instruct::render(req, &parts, &mut eng);
         (Some(t), st)
     } else {
         (None, Vec::new())

@@ -301,22 +301,37 @@ pub struct LorebookInput {
     pub book: Lorebook,
 }
 
-/// Text-completion settings.
+/// Text-completion settings (SillyTavern's context template and the instruct template's name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct TextSettings {
-    /// Instruct template name (`chatml`, `llama3`, `mistral`, `alpaca`, `vicuna`,
-    /// `gemma`, `command-r`) or `none` for plain `Name: message` lines.
+    /// Instruct template: ours (`chatml`, `llama3`, `mistral` = Mistral V7, `mistral-v2-v3`,
+    /// `alpaca`, `vicuna`, `gemma`, `command-r`) or SillyTavern's preset name (`Llama 3 Instruct`,
+    /// …), or `none` for plain `Name: message` lines.
     pub instruct: String,
     /// Separator heading each example block (`***`).
     pub example_separator: String,
     /// Marks the start of the chat (`***`).
     pub chat_start: String,
+    /// The story string template (`{{#if field}}…{{/if}}`, `{{trim}}`, macros); empty =
+    /// SillyTavern 1.19's Default ([`instruct::DEFAULT_STORY_STRING`]).
+    pub story_string: String,
+    /// `\n{{user}}:` (and `\n{{char}}:` when impersonating or continuing) are stop strings.
+    pub names_as_stop_strings: bool,
+    /// The chat start and example separator are stop strings.
+    pub separators_as_stop_strings: bool,
 }
 
 impl Default for TextSettings {
     fn default() -> Self {
-        TextSettings { instruct: "none".into(), example_separator: "***".into(), chat_start: "***".into() }
+        TextSettings {
+            instruct: "none".into(),
+            example_separator: "***".into(),
+            chat_start: "***".into(),
+            story_string: String::new(),
+            names_as_stop_strings: true,
+            separators_as_stop_strings: true,
+        }
     }
 }
 
