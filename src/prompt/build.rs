@@ -54,6 +54,15 @@ impl Ctx<'_> {
     }
 }
 
+/// Who sent `m`: its own name, else the persona (user messages) or the speaking character.
+fn sender_name(m: &ChatMessage, user: &str, speaker: &str) -> String {
+    match (m.name.is_empty(), m.is_user) {
+        (false, _) => m.name.clone(),
+        (true, true) => user.to_string(),
+        (true, false) => speaker.to_string(),
+    }
+}
+
 fn macro_context(req: &PromptRequest, ch: &CharacterInput) -> MacroContext {
     let s = &req.settings;
     MacroContext {
@@ -382,15 +391,7 @@ pub fn build_prompt_with_books(
     for (i, m) in visible.iter().enumerate() {
         let depth_here = n - i; // messages after this point, including this one
         hist.extend(inj_block(depth_here, &mut cx));
-        let name = if m.name.is_empty() {
-            if m.is_user {
-                req.persona.name.clone()
-            } else {
-                speaker_name.clone()
-            }
-        } else {
-            m.name.clone()
-        };
+        let name = sender_name(m, &req.persona.name, &speaker_name);
         let prefixed = match s.names_behavior {
             2 => true,
             0 => !m.is_user && (is_group || m.force_avatar.is_some() && name != req.persona.name),
@@ -606,15 +607,7 @@ pub fn build_prompt_with_books(
             mes_examples_raw: ex_text.clone(),
         };
         let continued = continued.map(|m| {
-            let name = if m.name.is_empty() {
-                if m.is_user {
-                    req.persona.name.clone()
-                } else {
-                    speaker_name.clone()
-                }
-            } else {
-                m.name.clone()
-            };
+            let name = sender_name(m, &req.persona.name, &speaker_name);
             let forced = if m.is_user { m.force_avatar.is_some() && name != req.persona.name } else { is_group };
             instruct::TextMsg {
                 role: if m.is_user { instruct::Role::User } else { instruct::Role::Assistant },
