@@ -3,34 +3,14 @@
 //! or the same error — as the whole text, and a streamed import in batches of any size leaves
 //! the store exactly as the one-transaction import does.
 
-use std::future::Future;
 use std::ops::ControlFlow;
-use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 
 use nextchat_tavern::store::backup::{self, Reader, SliceSource, StreamOptions, Writer};
-use nextchat_tavern::store::conformance::test_env;
+use nextchat_tavern::store::conformance::{block_on, test_env};
 use nextchat_tavern::store::{BackupItem, MemoryStore, SettingEntry, Store};
 use nextchat_tavern::Result;
 use proptest::prelude::*;
 use serde_json::json;
-
-/// Every future here completes without waiting (the memory store never pends).
-fn block_on<F: Future>(fut: F) -> F::Output {
-    struct Noop;
-    impl Wake for Noop {
-        fn wake(self: Arc<Self>) {}
-    }
-    let waker = Waker::from(Arc::new(Noop));
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(fut);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 /// Text with multi-byte characters of every length (2, 3 and 4 bytes) and JSON escapes.
 fn text() -> impl Strategy<Value = String> {

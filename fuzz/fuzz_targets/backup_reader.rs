@@ -7,31 +7,11 @@
 //! one-transaction import does.
 #![no_main]
 
-use std::future::Future;
 use std::ops::ControlFlow;
-use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 
 use nextchat_tavern::store::backup::{self, SliceSource, StreamOptions, Writer};
-use nextchat_tavern::store::conformance::test_env;
+use nextchat_tavern::store::conformance::{block_on, test_env};
 use nextchat_tavern::store::{MemoryStore, Store};
-
-/// The memory store never waits: poll until ready.
-fn block_on<F: Future>(fut: F) -> F::Output {
-    struct Noop;
-    impl Wake for Noop {
-        fn wake(self: Arc<Self>) {}
-    }
-    let waker = Waker::from(Arc::new(Noop));
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(fut);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 fn dump(s: &MemoryStore) -> Vec<String> {
     let mut t = String::new();

@@ -122,7 +122,9 @@ impl<T: Clone> Cache<T> {
     pub fn put(&self, key: String, value: T, now_ms: f64) {
         let mut m = self.entries.borrow_mut();
         if m.len() >= self.cap && !m.contains_key(&key) {
-            if let Some(oldest) = m.iter().min_by(|a, b| a.1.fetched_ms.total_cmp(&b.1.fetched_ms)).map(|(k, _)| k.clone()) {
+            if let Some(oldest) =
+                m.iter().min_by(|a, b| a.1.fetched_ms.total_cmp(&b.1.fetched_ms)).map(|(k, _)| k.clone())
+            {
                 m.remove(&oldest);
             }
         }
@@ -151,16 +153,7 @@ pub(crate) mod testutil {
     use std::pin::Pin;
     use std::task::{Context, Poll, Waker};
 
-    /// Polls a future to completion with a no-op waker (test futures never block on I/O).
-    pub fn block_on<F: Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        let mut cx = Context::from_waker(Waker::noop());
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
+    pub use crate::store::conformance::block_on;
 
     /// Runs two futures concurrently (polled in turn) to completion.
     pub fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {

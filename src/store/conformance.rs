@@ -25,6 +25,18 @@ use serde_json::{json, Value};
 
 use super::*;
 
+/// Polls a future to completion with a no-op waker, for futures that never wait on I/O (the
+/// memory store, scripted transports): native tests, proptests and fuzz targets.
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
 /// Clock start of [`test_env`]: 2023-11-14T22:13:20Z.
 pub const T0: i64 = 1_700_000_000_000;
 /// Event log cap of [`test_env`].
@@ -109,10 +121,18 @@ pub async fn character_crud<S: Store, F: Future<Output = S>>(make: impl Fn() -> 
 
 pub async fn other_record_kinds<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
     let s = make().await;
-    let lb = s.create(Lorebook { name: "World".into(), data: json!({"entries": {}}), ..Default::default() }).await.unwrap();
-    let g = s.create(Group { name: "Party".into(), members: vec!["a".into(), "b".into()], ..Default::default() }).await.unwrap();
-    let m = s.create(Memory { text: "likes tea".into(), chat_id: Some("c".into()), ..Default::default() }).await.unwrap();
-    let sc = s.create(ScenarioState { chat_id: Some("c".into()), data: json!({"hp": 3}), ..Default::default() }).await.unwrap();
+    let lb =
+        s.create(Lorebook { name: "World".into(), data: json!({"entries": {}}), ..Default::default() }).await.unwrap();
+    let g = s
+        .create(Group { name: "Party".into(), members: vec!["a".into(), "b".into()], ..Default::default() })
+        .await
+        .unwrap();
+    let m =
+        s.create(Memory { text: "likes tea".into(), chat_id: Some("c".into()), ..Default::default() }).await.unwrap();
+    let sc = s
+        .create(ScenarioState { chat_id: Some("c".into()), data: json!({"hp": 3}), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(s.get::<Lorebook>(&lb.id).await.unwrap().unwrap().data, json!({"entries": {}}));
     assert_eq!(s.get::<Group>(&g.id).await.unwrap().unwrap().members, vec!["a", "b"]);
     assert_eq!(s.get::<Memory>(&m.id).await.unwrap().unwrap().text, "likes tea");
@@ -155,33 +175,75 @@ pub async fn list_characters_sorted_paged_filtered<S: Store, F: Future<Output = 
     let p = s.list_characters(&q(&|_| {})).await.unwrap();
     assert_eq!(p.total, 8);
     assert_eq!(names(&p), ["alice", "Alina", "Bob", "Carol", "dave", "Malik", "Mira", "zed"]);
-    let p = s.list_characters(&q(&|q| { q.offset = 3; q.limit = Some(3); })).await.unwrap();
+    let p = s
+        .list_characters(&q(&|q| {
+            q.offset = 3;
+            q.limit = Some(3);
+        }))
+        .await
+        .unwrap();
     assert_eq!((p.total, p.offset), (8, 3));
     assert_eq!(names(&p), ["Carol", "dave", "Malik"]);
-    let p = s.list_characters(&q(&|q| { q.offset = 7; q.limit = Some(3); })).await.unwrap();
+    let p = s
+        .list_characters(&q(&|q| {
+            q.offset = 7;
+            q.limit = Some(3);
+        }))
+        .await
+        .unwrap();
     assert_eq!(names(&p), ["zed"]);
-    let p = s.list_characters(&q(&|q| { q.offset = 20; })).await.unwrap();
+    let p = s
+        .list_characters(&q(&|q| {
+            q.offset = 20;
+        }))
+        .await
+        .unwrap();
     assert!(p.items.is_empty());
     assert_eq!(p.total, 8);
     let p = s.list_characters(&q(&|q| q.reverse = true)).await.unwrap();
     assert_eq!(names(&p)[..3], ["zed", "Mira", "Malik"]);
 
     // Name prefix and substring, case-insensitive.
-    let p = s.list_characters(&q(&|q| { q.query = Some("AL".into()); q.match_mode = NameMatch::Prefix; })).await.unwrap();
+    let p = s
+        .list_characters(&q(&|q| {
+            q.query = Some("AL".into());
+            q.match_mode = NameMatch::Prefix;
+        }))
+        .await
+        .unwrap();
     assert_eq!((names(&p), p.total), (vec!["alice".to_string(), "Alina".to_string()], 2));
     let p = s.list_characters(&q(&|q| q.query = Some("li".into()))).await.unwrap();
     assert_eq!(names(&p), ["alice", "Alina", "Malik"]);
-    let p = s.list_characters(&q(&|q| { q.query = Some("li".into()); q.limit = Some(1); q.offset = 1; })).await.unwrap();
+    let p = s
+        .list_characters(&q(&|q| {
+            q.query = Some("li".into());
+            q.limit = Some(1);
+            q.offset = 1;
+        }))
+        .await
+        .unwrap();
     assert_eq!((names(&p), p.total), (vec!["Alina".to_string()], 3));
 
     // Tag, case-insensitive, alone and with a name filter.
     let p = s.list_characters(&q(&|q| q.tag = Some("FANTASY".into()))).await.unwrap();
     assert_eq!((names(&p), p.total), (vec!["Bob".into(), "Carol".into(), "Mira".into()], 3));
-    let p = s.list_characters(&q(&|q| { q.tag = Some("robot".into()); q.query = Some("av".into()); })).await.unwrap();
+    let p = s
+        .list_characters(&q(&|q| {
+            q.tag = Some("robot".into());
+            q.query = Some("av".into());
+        }))
+        .await
+        .unwrap();
     assert_eq!(names(&p), ["dave"]);
 
     // Created: newest first. Recently used: by lastUsedAt, never-used last.
-    let p = s.list_characters(&q(&|q| { q.sort = CharacterSort::Created; q.limit = Some(3); })).await.unwrap();
+    let p = s
+        .list_characters(&q(&|q| {
+            q.sort = CharacterSort::Created;
+            q.limit = Some(3);
+        }))
+        .await
+        .unwrap();
     assert_eq!(names(&p), ["dave", "Malik", "Carol"]);
     for (i, n) in [(2usize, 1), (0, 2), (5, 3)] {
         let when = T0 + 1_000_000 * n;
@@ -192,7 +254,13 @@ pub async fn list_characters_sorted_paged_filtered<S: Store, F: Future<Output = 
         .await
         .unwrap();
     }
-    let p = s.list_characters(&q(&|q| { q.sort = CharacterSort::RecentlyUsed; q.limit = Some(4); })).await.unwrap();
+    let p = s
+        .list_characters(&q(&|q| {
+            q.sort = CharacterSort::RecentlyUsed;
+            q.limit = Some(4);
+        }))
+        .await
+        .unwrap();
     assert_eq!(names(&p)[..3], ["Carol", "Mira", "Bob"]);
 
     // Favourites; tombstones never listed.
@@ -208,7 +276,13 @@ pub async fn list_characters_sorted_paged_filtered<S: Store, F: Future<Output = 
     let p = s.list_characters(&q(&|_| {})).await.unwrap();
     assert_eq!(p.total, 7);
     assert_eq!(names(&p)[0], "Alina");
-    let p = s.list_characters(&q(&|q| { q.query = Some("al".into()); q.match_mode = NameMatch::Prefix; })).await.unwrap();
+    let p = s
+        .list_characters(&q(&|q| {
+            q.query = Some("al".into());
+            q.match_mode = NameMatch::Prefix;
+        }))
+        .await
+        .unwrap();
     assert_eq!((names(&p), p.total), (vec!["Alina".to_string()], 1));
     let p = s.list_characters(&q(&|q| q.tag = Some("scifi".into()))).await.unwrap();
     assert_eq!((names(&p), p.total), (vec!["zed".to_string()], 1));
@@ -217,7 +291,10 @@ pub async fn list_characters_sorted_paged_filtered<S: Store, F: Future<Output = 
 pub async fn append_and_page_messages<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
     let s = make().await;
     let ch = s.create(Character::from_card(card("Alice", &[]))).await.unwrap();
-    let chat = s.create_chat(Chat { character_id: Some(ch.id.clone()), title: "First".into(), ..Default::default() }).await.unwrap();
+    let chat = s
+        .create_chat(Chat { character_id: Some(ch.id.clone()), title: "First".into(), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!((chat.message_count, chat.next_seq), (0, 0));
     assert!(chat.metadata.is_object());
     // Creating a chat marks the character as used.
@@ -254,7 +331,12 @@ pub async fn append_and_page_messages<S: Store, F: Future<Output = S>>(make: imp
     let m = s
         .append_message(
             &chat.id,
-            NewMessage { name: "Alice".into(), swipes: vec!["a".into(), "b".into()], swipe_id: 1, ..Default::default() },
+            NewMessage {
+                name: "Alice".into(),
+                swipes: vec!["a".into(), "b".into()],
+                swipe_id: 1,
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
@@ -273,13 +355,22 @@ pub async fn edit_and_delete_messages_and_swipes<S: Store, F: Future<Output = S>
     for t in ["hello", "hi there", "how are you"] {
         s.append_message(&chat.id, user(t)).await.unwrap();
     }
-    let e = s.edit_message(&chat.id, 2, &MessageEdit { mes: Some("how are you?".into()), ..Default::default() }).await.unwrap();
+    let e = s
+        .edit_message(&chat.id, 2, &MessageEdit { mes: Some("how are you?".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!((e.mes.as_str(), e.rev), ("how are you?", 2));
     let c: Chat = s.get(&chat.id).await.unwrap().unwrap();
     assert_eq!(c.last_message_preview.as_deref(), Some("how are you?"));
 
-    let e = s.edit_message(&chat.id, 1, &MessageEdit { add_swipe: Some("hey".into()), ..Default::default() }).await.unwrap();
-    assert_eq!((e.swipes.clone(), e.swipe_id, e.mes.clone()), (vec!["hi there".to_string(), "hey".to_string()], 1, "hey".to_string()));
+    let e = s
+        .edit_message(&chat.id, 1, &MessageEdit { add_swipe: Some("hey".into()), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(
+        (e.swipes.clone(), e.swipe_id, e.mes.clone()),
+        (vec!["hi there".to_string(), "hey".to_string()], 1, "hey".to_string())
+    );
     let e = s.edit_message(&chat.id, 1, &MessageEdit { swipe_id: Some(0), ..Default::default() }).await.unwrap();
     assert_eq!(e.mes, "hi there");
     let e = s.edit_message(&chat.id, 1, &MessageEdit { delete_swipe: Some(0), ..Default::default() }).await.unwrap();
@@ -295,7 +386,10 @@ pub async fn edit_and_delete_messages_and_swipes<S: Store, F: Future<Output = S>
     assert_eq!(stored[1].rev, 5);
 
     // A failed edit writes nothing.
-    let err = s.edit_message(&chat.id, 1, &MessageEdit { mes: Some("zzz".into()), swipe_id: Some(9), ..Default::default() }).await.unwrap_err();
+    let err = s
+        .edit_message(&chat.id, 1, &MessageEdit { mes: Some("zzz".into()), swipe_id: Some(9), ..Default::default() })
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound);
     assert_eq!(s.messages(&chat.id, None, 10).await.unwrap()[1].mes, "hey");
 
@@ -326,7 +420,8 @@ pub async fn edit_and_delete_messages_and_swipes<S: Store, F: Future<Output = S>
 pub async fn bulk_import_is_atomic_with_progress<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
     let s = make().await;
     let seen = RefCell::new(Vec::new());
-    let chars: Vec<Character> = (0..20).map(|i| Character::from_card(card(&format!("C{i:02}"), &["imported"]))).collect();
+    let chars: Vec<Character> =
+        (0..20).map(|i| Character::from_card(card(&format!("C{i:02}"), &["imported"]))).collect();
     let out = s
         .import_characters(chars, &mut |p| {
             seen.borrow_mut().push(p);
@@ -390,7 +485,11 @@ pub async fn cards_and_avatars_are_imported_together<S: Store, F: Future<Output 
     let d = Character::from_card(card("Cancelled too", &[]));
     let err = s
         .import_characters_with_assets(vec![c, d], vec![(avatar("cc", "av-c"), vec![9])], &mut |p| {
-            if p.done == 1 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+            if p.done == 1 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         })
         .await
         .unwrap_err();
@@ -403,10 +502,8 @@ pub async fn cards_and_avatars_are_imported_together<S: Store, F: Future<Output 
     let mut e = Character::from_card(card("Collides", &[]));
     e.id = "ce".into();
     e.avatar_asset_id = Some("av-a".into());
-    let err = s
-        .import_characters_with_assets(vec![e], vec![(avatar("ce", "av-a"), vec![7])], &mut go)
-        .await
-        .unwrap_err();
+    let err =
+        s.import_characters_with_assets(vec![e], vec![(avatar("ce", "av-a"), vec![7])], &mut go).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidArgument, "{}", err.message());
     assert!(s.get_raw::<Character>("ce").await.unwrap().is_none(), "no card without its image");
     assert_eq!(s.asset_bytes("av-a").await.unwrap(), Some(vec![1, 2, 3]), "the existing avatar is untouched");
@@ -471,7 +568,10 @@ pub async fn append_never_overwrites_a_stored_message<S: Store, F: Future<Output
     assert_eq!(e.code(), ErrorCode::Storage, "{}", e.message());
     let c: Chat = s.get(&chat.id).await.unwrap().unwrap();
     assert_eq!((c.message_count, c.next_seq), (1, 1), "the failed append left the counters alone");
-    assert_eq!(s.messages(&chat.id, None, 10).await.unwrap().iter().map(|m| m.mes.as_str()).collect::<Vec<_>>(), ["zero", "already here"]);
+    assert_eq!(
+        s.messages(&chat.id, None, 10).await.unwrap().iter().map(|m| m.mes.as_str()).collect::<Vec<_>>(),
+        ["zero", "already here"]
+    );
 }
 
 pub async fn settings_round_trip<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
@@ -492,7 +592,15 @@ pub async fn assets_keep_metadata_apart_from_bytes<S: Store, F: Future<Output = 
     let s = make().await;
     let bytes: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
     let a = s
-        .put_asset(Asset { mime: "image/png".into(), role: "avatar".into(), owner_id: Some("c1".into()), ..Default::default() }, bytes.clone())
+        .put_asset(
+            Asset {
+                mime: "image/png".into(),
+                role: "avatar".into(),
+                owner_id: Some("c1".into()),
+                ..Default::default()
+            },
+            bytes.clone(),
+        )
         .await
         .unwrap();
     assert_eq!((a.size, a.rev), (3000, 1));
@@ -503,7 +611,15 @@ pub async fn assets_keep_metadata_apart_from_bytes<S: Store, F: Future<Output = 
     assert_eq!(s.asset_bytes(&a.id).await.unwrap().unwrap(), bytes);
     assert!(s.asset_bytes("missing").await.unwrap().is_none());
     let thumb = s
-        .put_asset(Asset { mime: "image/png".into(), role: "thumbnail".into(), thumbnail_of: Some(a.id.clone()), ..Default::default() }, vec![1, 2, 3])
+        .put_asset(
+            Asset {
+                mime: "image/png".into(),
+                role: "thumbnail".into(),
+                thumbnail_of: Some(a.id.clone()),
+                ..Default::default()
+            },
+            vec![1, 2, 3],
+        )
         .await
         .unwrap();
     assert_eq!(s.list::<Asset>().await.unwrap().len(), 2);
@@ -534,7 +650,13 @@ pub async fn event_log_is_append_only_and_capped<S: Store, F: Future<Output = S>
 
 async fn populate<S: Store>(s: &S) -> (Character, Chat) {
     let ch = s.create(Character::from_card(card("Alice", &["x"]))).await.unwrap();
-    let av = s.put_asset(Asset { mime: "image/png".into(), role: "avatar".into(), ..Default::default() }, vec![137, 80, 78, 71]).await.unwrap();
+    let av = s
+        .put_asset(
+            Asset { mime: "image/png".into(), role: "avatar".into(), ..Default::default() },
+            vec![137, 80, 78, 71],
+        )
+        .await
+        .unwrap();
     let ch = s
         .update::<Character>(&ch.id, &mut |c| {
             c.avatar_asset_id = Some(av.id.clone());
@@ -542,9 +664,14 @@ async fn populate<S: Store>(s: &S) -> (Character, Chat) {
         })
         .await
         .unwrap();
-    let chat = s.create_chat(Chat { character_id: Some(ch.id.clone()), title: "T".into(), ..Default::default() }).await.unwrap();
+    let chat = s
+        .create_chat(Chat { character_id: Some(ch.id.clone()), title: "T".into(), ..Default::default() })
+        .await
+        .unwrap();
     s.append_message(&chat.id, user("one")).await.unwrap();
-    s.append_message(&chat.id, NewMessage { name: "Alice".into(), mes: "two".into(), ..Default::default() }).await.unwrap();
+    s.append_message(&chat.id, NewMessage { name: "Alice".into(), mes: "two".into(), ..Default::default() })
+        .await
+        .unwrap();
     s.delete_message(&chat.id, 0).await.unwrap();
     s.create(Lorebook { name: "LB".into(), ..Default::default() }).await.unwrap();
     s.put_setting("ui", json!({"theme": "dark"})).await.unwrap();
@@ -584,7 +711,10 @@ pub async fn backup_export_and_import<S: Store, F: Future<Output = S>>(make: imp
     assert_eq!(b.asset_bytes(&av).await.unwrap().unwrap(), vec![137, 80, 78, 71]);
     assert!(b.get_setting("secrets").await.unwrap().is_none());
     assert_eq!(b.get_setting("ui").await.unwrap().unwrap().value["theme"], "dark");
-    assert_eq!(b.list_characters(&CharacterQuery { query: Some("ali".into()), ..Default::default() }).await.unwrap().total, 1);
+    assert_eq!(
+        b.list_characters(&CharacterQuery { query: Some("ali".into()), ..Default::default() }).await.unwrap().total,
+        1
+    );
     // The imported chat keeps counting where it was.
     assert_eq!(b.append_message(&chat.id, user("three")).await.unwrap().seq, 2);
 
@@ -603,7 +733,10 @@ pub async fn backup_export_and_import<S: Store, F: Future<Output = S>>(make: imp
     let d = make().await;
     let cut: String = text.lines().take(4).map(|l| format!("{l}\n")).collect();
     assert_eq!(d.import_backup(&cut, &mut go).await.unwrap_err().code(), ErrorCode::Truncated);
-    let err = d.import_backup(&text, &mut |p| if p.done > 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }).await.unwrap_err();
+    let err = d
+        .import_backup(&text, &mut |p| if p.done > 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Aborted);
     assert!(d.list_raw::<Character>().await.unwrap().is_empty());
     assert!(d.list_settings().await.unwrap().is_empty());
@@ -929,13 +1062,29 @@ pub async fn chat_export_as_sillytavern_jsonl<S: Store, F: Future<Output = S>>(m
     let s = make().await;
     let ch = s.create(Character::from_card(card("Alice", &[]))).await.unwrap();
     let chat = s
-        .create_chat(Chat { character_id: Some(ch.id.clone()), metadata: json!({"integrity": "u-1", "note_prompt": "n"}), ..Default::default() })
+        .create_chat(Chat {
+            character_id: Some(ch.id.clone()),
+            metadata: json!({"integrity": "u-1", "note_prompt": "n"}),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let mut fields = serde_json::Map::new();
     fields.insert("original_avatar".into(), json!("alice.png"));
     fields.insert("gen_started".into(), json!("2026-11-27T05:19:59.000Z"));
-    s.append_message(&chat.id, NewMessage { name: "Alice".into(), mes: "Hello!".into(), send_date: Some(1_795_756_800_000), fields, extra: Some(json!({"gen_id": 7})), ..Default::default() }).await.unwrap();
+    s.append_message(
+        &chat.id,
+        NewMessage {
+            name: "Alice".into(),
+            mes: "Hello!".into(),
+            send_date: Some(1_795_756_800_000),
+            fields,
+            extra: Some(json!({"gen_id": 7})),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     s.append_message(&chat.id, user("deleted")).await.unwrap();
     s.delete_message(&chat.id, 1).await.unwrap();
     s.append_message(&chat.id, user("Hi")).await.unwrap();
