@@ -325,12 +325,7 @@ pub fn read_byaf(
     }
     let mut char_extra = Map::new();
     for (k, v) in ch.as_object().into_iter().flatten() {
-        let date_read = match k.as_str() {
-            "createdAt" => card.creation_date.is_some(),
-            "updatedAt" => card.modification_date.is_some(),
-            _ => false,
-        };
-        if !date_read
+        if !card.backyard_date_read(k)
             && !matches!(
                 k.as_str(),
                 "name" | "displayName" | "persona" | "isNSFW" | "loreItems" | "images" | "schemaVersion"

@@ -131,12 +131,7 @@ pub fn backyard_from_exif(exif: &[u8], limits: &Limits, w: &mut Warnings) -> Res
     }
     let mut backyard = Map::new();
     for (k, v) in ch {
-        let date_read = match k.as_str() {
-            "createdAt" => card.creation_date.is_some(),
-            "updatedAt" => card.modification_date.is_some(),
-            _ => false,
-        };
-        if !date_read
+        if !card.backyard_date_read(k)
             && !matches!(
                 k.as_str(),
                 "aiName"

@@ -141,6 +141,16 @@ pub struct Card {
 pub(crate) const V1_FIELDS: [&str; 6] = ["name", "description", "personality", "scenario", "first_mes", "mes_example"];
 
 impl Card {
+    /// Was `key` a Backyard date (`createdAt` / `updatedAt`) already read into this card? Then
+    /// it is not kept again as an unknown field.
+    pub(crate) fn backyard_date_read(&self, key: &str) -> bool {
+        match key {
+            "createdAt" => self.creation_date.is_some(),
+            "updatedAt" => self.modification_date.is_some(),
+            _ => false,
+        }
+    }
+
     /// Writes the V3 object `{spec: "chara_card_v3", spec_version: "3.0", data: {...}}`.
     pub fn to_v3_value(&self) -> Value {
         crate::card::ser::to_value(&crate::card::ser::CardV3(self))
