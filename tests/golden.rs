@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+mod common;
+
 fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/st-golden")
 }
@@ -325,39 +327,9 @@ mod world_info {
 
 mod prompts {
     use super::*;
-    use nextchat_tavern::lorebook::Lorebook;
     use nextchat_tavern::macros::ChatMessage;
-    use nextchat_tavern::prompt::{
-        build_prompt, AuthorsNote, CharacterInput, DepthPrompt, Estimator, GroupInput, LorebookInput, PersonaInput,
-        PromptOrderItem, PromptRequest, TokenCounter,
-    };
-    use nextchat_tavern::worldinfo::BookSource;
+    use nextchat_tavern::prompt::{build_prompt, Estimator, GroupInput, PromptOrderItem, PromptRequest, TokenCounter};
     use serde_json::json;
-
-    fn character(card: &Value) -> CharacterInput {
-        let d = &card["data"];
-        let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
-        let dp = &d["extensions"]["depth_prompt"];
-        CharacterInput {
-            name: s("name"),
-            avatar: format!("{}.png", s("name")),
-            description: s("description"),
-            personality: s("personality"),
-            scenario: s("scenario"),
-            first_mes: s("first_mes"),
-            mes_example: s("mes_example"),
-            system_prompt: s("system_prompt"),
-            post_history_instructions: s("post_history_instructions"),
-            creator_notes: s("creator_notes"),
-            character_version: s("character_version"),
-            depth_prompt: dp.is_object().then(|| DepthPrompt {
-                prompt: dp["prompt"].as_str().unwrap_or_default().into(),
-                depth: dp["depth"].as_i64().unwrap_or(4),
-                role: dp["role"].as_str().unwrap_or("system").into(),
-            }),
-            tags: Vec::new(),
-        }
-    }
 
     fn request(case: &Value) -> PromptRequest {
         let se = &case["settings_in_effect"];
@@ -400,29 +372,10 @@ mod prompts {
                 })
                 .collect();
         }
-        req.character = character(&case["card"]);
-        req.persona = PersonaInput {
-            name: case["persona"]["name"].as_str().unwrap_or_default().into(),
-            description: case["persona"]["description"].as_str().unwrap_or_default().into(),
-            position: se["persona_description_position"].as_i64().unwrap_or(0),
-        };
-        req.chat = serde_json::from_value(case["chat"].clone()).expect("chat");
-        if case["lorebook"].is_object() {
-            let book: Lorebook = serde_json::from_value(case["lorebook"].clone()).expect("lorebook");
-            req.lorebooks.push(LorebookInput { name: "golden".into(), source: BookSource::Global, book });
-        }
-        if let Some(an) = case["authors_note"].as_object() {
-            req.authors_note = Some(AuthorsNote {
-                text: an["note_prompt"].as_str().unwrap_or_default().into(),
-                interval: an["note_interval"].as_i64().unwrap_or(1),
-                depth: an["note_depth"].as_i64().unwrap_or(4),
-                position: an["note_position"].as_i64().unwrap_or(1),
-                role: an["note_role"].as_i64().unwrap_or(0),
-            });
-        }
+        common::case_inputs(case, &mut req);
         if let Some(g) = case["group"].as_object() {
             req.group = Some(GroupInput {
-                members: g["cards"].as_array().expect("cards").iter().map(character).collect(),
+                members: g["cards"].as_array().expect("cards").iter().map(common::character).collect(),
                 muted: Vec::new(),
                 join_cards: g["generation_mode"].as_i64() == Some(1),
             });

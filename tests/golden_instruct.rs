@@ -6,14 +6,12 @@
 
 use std::path::PathBuf;
 
-use nextchat_tavern::lorebook::Lorebook;
-use nextchat_tavern::macros::ChatMessage;
 use nextchat_tavern::prompt::instruct::{self, InstructTemplate, NamesBehavior};
-use nextchat_tavern::prompt::{
-    build_prompt, AuthorsNote, CharacterInput, DepthPrompt, Estimator, LorebookInput, PersonaInput, PromptRequest,
-};
-use nextchat_tavern::worldinfo::BookSource;
+use nextchat_tavern::prompt::{build_prompt, Estimator, PromptRequest};
 use serde_json::Value;
+
+mod common;
+use common::s;
 
 fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/st-golden-local")
@@ -32,34 +30,6 @@ fn cases() -> Vec<(String, Value)> {
     }
     assert!(!out.is_empty(), "no instruct golden cases");
     out
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_string()
-}
-
-fn character(card: &Value) -> CharacterInput {
-    let d = &card["data"];
-    let dp = &d["extensions"]["depth_prompt"];
-    CharacterInput {
-        name: s(&d["name"]),
-        avatar: format!("{}.png", s(&d["name"])),
-        description: s(&d["description"]),
-        personality: s(&d["personality"]),
-        scenario: s(&d["scenario"]),
-        first_mes: s(&d["first_mes"]),
-        mes_example: s(&d["mes_example"]),
-        system_prompt: s(&d["system_prompt"]),
-        post_history_instructions: s(&d["post_history_instructions"]),
-        creator_notes: s(&d["creator_notes"]),
-        character_version: s(&d["character_version"]),
-        depth_prompt: dp.is_object().then(|| DepthPrompt {
-            prompt: s(&dp["prompt"]),
-            depth: dp["depth"].as_i64().unwrap_or(4),
-            role: dp["role"].as_str().unwrap_or("system").into(),
-        }),
-        tags: Vec::new(),
-    }
 }
 
 /// The prompt request for a case: our template by its name, every other setting read back from ST.
@@ -82,26 +52,7 @@ fn request(case: &Value) -> PromptRequest {
     st.prefer_character_prompt = se["prefer_character_prompt"].as_bool().expect("prefer_character_prompt");
     st.prefer_character_jailbreak = se["prefer_character_jailbreak"].as_bool().expect("prefer_character_jailbreak");
     req.world_info = serde_json::from_value(se["world_info"].clone()).expect("world_info settings");
-    req.character = character(&case["card"]);
-    req.persona = PersonaInput {
-        name: s(&case["persona"]["name"]),
-        description: s(&case["persona"]["description"]),
-        position: se["persona_description_position"].as_i64().unwrap_or(0),
-    };
-    req.chat = serde_json::from_value::<Vec<ChatMessage>>(case["chat"].clone()).expect("chat");
-    if case["lorebook"].is_object() {
-        let book: Lorebook = serde_json::from_value(case["lorebook"].clone()).expect("lorebook");
-        req.lorebooks.push(LorebookInput { name: "golden".into(), source: BookSource::Global, book });
-    }
-    if let Some(an) = case["authors_note"].as_object() {
-        req.authors_note = Some(AuthorsNote {
-            text: an["note_prompt"].as_str().unwrap_or_default().into(),
-            interval: an["note_interval"].as_i64().unwrap_or(1),
-            depth: an["note_depth"].as_i64().unwrap_or(4),
-            position: an["note_position"].as_i64().unwrap_or(1),
-            role: an["note_role"].as_i64().unwrap_or(0),
-        });
-    }
+    common::case_inputs(case, &mut req);
     req.generation_type = s(&case["generation_type"]);
     req.now = Some(0.0);
     req
