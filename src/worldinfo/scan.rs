@@ -117,15 +117,9 @@ impl Segs {
     /// A segment-local regex over the segments of `cfg` (with a literal precheck).
     ///
     /// `lit_msgs`: where the literal occurs in messages (all other messages are skipped).
-    fn local_regex_match(
-        &self,
-        rx: &CRegex,
-        lit: Option<&(String, bool)>,
-        lit_msgs: Option<&[(u32, u32)]>,
-        cfg: Cfg,
-    ) -> Option<Src> {
+    fn local_regex_match(&self, rx: &CRegex, lit_msgs: Option<&[(u32, u32)]>, cfg: Cfg) -> Option<Src> {
         let test = |raw: &str, low: &str| -> bool {
-            if let Some((l, cs)) = lit {
+            if let Some((l, cs)) = &rx.literal {
                 let h = if *cs { raw } else { low };
                 if !h.contains(l.as_str()) {
                     return false;
@@ -219,6 +213,17 @@ struct BookState {
     auto: [AutoState; 2],
     scanned_msgs: usize,
     scanned_buf: usize,
+}
+
+impl BookState {
+    /// Runs one text segment (`raw`, and `low` lower-cased) through both automata of `book`.
+    fn scan(&mut self, book: &CompiledLorebook, raw: &str, low: &str, slot: Slot) {
+        for (k, ac) in book.ac.iter().enumerate() {
+            if let Some(ac) = ac {
+                run_automaton(ac, if k == 0 { low } else { raw }, &mut self.auto[k], &book.index.literal[k], slot);
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -346,11 +351,7 @@ impl<'a, 'b> Scanner<'a, 'b> {
             let st = &mut self.states[bi];
             while st.scanned_msgs < need {
                 let i = st.scanned_msgs;
-                for (k, ac) in book.ac.iter().enumerate() {
-                    let Some(ac) = ac else { continue };
-                    let t = if k == 0 { &self.segs.msgs_lower[i] } else { &self.segs.msgs[i] };
-                    run_automaton(ac, t, &mut st.auto[k], &book.index.literal[k], Slot::Msg(i as u32));
-                }
+                st.scan(book, &self.segs.msgs[i], &self.segs.msgs_lower[i], Slot::Msg(i as u32));
                 st.scanned_msgs += 1;
             }
         }
@@ -361,11 +362,7 @@ impl<'a, 'b> Scanner<'a, 'b> {
             let st = &mut self.states[bi];
             while st.scanned_buf < self.segs.buf.len() {
                 let i = st.scanned_buf;
-                for (k, ac) in book.ac.iter().enumerate() {
-                    let Some(ac) = ac else { continue };
-                    let t = if k == 0 { &self.segs.buf_lower[i] } else { &self.segs.buf[i] };
-                    run_automaton(ac, t, &mut st.auto[k], &book.index.literal[k], Slot::Bits(BIT_BUF));
-                }
+                st.scan(book, &self.segs.buf[i], &self.segs.buf_lower[i], Slot::Bits(BIT_BUF));
                 st.scanned_buf += 1;
             }
         }
@@ -410,7 +407,7 @@ impl<'a, 'b> Scanner<'a, 'b> {
                     let lit_msgs = r.prefilter.map(|(pf, cs)| {
                         self.states[bi].auto[usize::from(cs)].lit_msgs.get(&pf).map_or(&[][..], Vec::as_slice)
                     });
-                    return self.segs.local_regex_match(r, r.literal.as_ref(), lit_msgs, cfg);
+                    return self.segs.local_regex_match(r, lit_msgs, cfg);
                 }
                 let (h, _) = self.hay(cfg, false);
                 r.re.is_match(h).then_some(Src::Haystack)
@@ -581,20 +578,14 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         })
         .collect();
     // Fields and injections are scanned once.
-    for (bi, book) in compiled.iter().enumerate() {
-        for (k, ac) in book.ac.iter().enumerate() {
-            let Some(ac) = ac else { continue };
-            let lit = &book.index.literal[k];
-            for f in 0..6 {
-                let t = if k == 0 { &segs.fields_lower[f] } else { &segs.fields[f] };
-                if !t.is_empty() {
-                    run_automaton(ac, t, &mut states[bi].auto[k], lit, Slot::Bits(1 << f));
-                }
+    for (book, st) in compiled.iter().zip(&mut states) {
+        for f in 0..6 {
+            if !segs.fields[f].is_empty() {
+                st.scan(book, &segs.fields[f], &segs.fields_lower[f], Slot::Bits(1 << f));
             }
-            for j in 0..segs.inj.len() {
-                let t = if k == 0 { &segs.inj_lower[j] } else { &segs.inj[j] };
-                run_automaton(ac, t, &mut states[bi].auto[k], lit, Slot::Bits(BIT_INJ));
-            }
+        }
+        for (t, l) in segs.inj.iter().zip(&segs.inj_lower) {
+            st.scan(book, t, l, Slot::Bits(BIT_INJ));
         }
     }
     let mut sc = Scanner {
