@@ -10,7 +10,7 @@
 //   fake-malformed   sends an SSE event whose data is not JSON
 // Non-streamed requests get the whole text as one chat.completion. GET /stats returns request
 // counts per model. CORS is open (no credentials), as typical OpenAI-compatible servers do.
-// With `record: true` (or `--record`), every POST is also kept as { method, url, body } in
+// With `record: true` (or `--record`), every POST is also kept as { method, url, authorization, body } in
 // `requests` (GET /requests returns them, DELETE /requests empties the list): the golden
 // recorders use it to see exactly what SillyTavern sent upstream.
 import { createServer } from "node:http";
@@ -52,7 +52,7 @@ export async function startFakeOpenAI({ port = 0, record = false } = {}) {
     req.on("end", () => {
       let j = {};
       try { j = JSON.parse(body || "{}"); } catch {}
-      if (record && req.method === "POST") requests.push({ method: req.method, url: req.url, body: j });
+      if (record && req.method === "POST") requests.push({ method: req.method, url: req.url, authorization: req.headers.authorization ?? null, body: j });
       const model = j.model ?? "fake-ok";
       stats[model] = (stats[model] ?? 0) + 1;
       const text = req.url.endsWith("/completions") && !req.url.endsWith("/chat/completions");

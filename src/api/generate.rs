@@ -11,13 +11,13 @@ use wasm_bindgen_futures::future_to_promise;
 use super::client::JsStClient;
 use super::error::{from_js_value, to_js_value};
 use crate::client::breaker::BreakerPolicy;
-use crate::client::generate::{generate_with_fallback, Backend, Breakers, GenerateRequest};
+use crate::client::generate::{generate_with_fallback, needs_api_key, resolve_api_keys, Backend, Breakers, GenerateRequest};
 use crate::client::retry::RetryPolicy;
 use crate::client::st::StClient;
 use crate::error::Error;
 use crate::net::fetch::FetchTransport;
 use crate::net::generate::BrowserRunner;
-use super::store::{log_event_to, Backend as StoreBackend, TavernStore};
+use super::store::{load_api_keys, log_event_to, Backend as StoreBackend, TavernStore};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_GENERATE: &'static str = r#"
@@ -25,7 +25,9 @@ const TS_GENERATE: &'static str = r#"
 export type GenerationBackend =
   | { kind: "sillyTavernChat"; source: string; customUrl?: string; model?: string }
   | { kind: "sillyTavernText"; apiType: string; apiServer: string; model?: string }
-  | { kind: "openAi"; baseUrl: string; apiKey?: string; model?: string }
+  | { kind: "openAi"; baseUrl: string; apiKey?: string;
+      /** The name of a key kept with `store.setApiKey` (used when `apiKey` is not given; needs `useApiKeys(store)`). */
+      apiKeyName?: string; model?: string }
   | { kind: "host"; name?: string };
 /** The host app's own LLM (e.g. NextChat's `llm.chat`): resolve to the whole text, or yield chunks. */
 export type HostLlmCallback = (request: GenerateRequest, options: { signal?: AbortSignal }) =>
@@ -90,6 +92,7 @@ struct Opts {
 #[wasm_bindgen]
 pub struct Generator {
     log: Rc<RefCell<Option<StoreBackend>>>,
+    keys: Rc<RefCell<Option<StoreBackend>>>,
     st: Option<Rc<StClient<FetchTransport>>>,
     host: Option<Function>,
     backends: Rc<Vec<Backend>>,
@@ -112,6 +115,7 @@ impl Generator {
         let n = o.backends.len();
         Ok(Generator {
             log: Rc::default(),
+            keys: Rc::default(),
             st,
             host,
             backends: Rc::new(o.backends),
@@ -139,6 +143,13 @@ impl Generator {
         *self.log.borrow_mut() = Some(store.backend());
     }
 
+    /// Looks up the keys that backends name with `apiKeyName` in `store`'s secrets (kept with
+    /// `setApiKey`), at every `generate()`: a key changed in the store applies to the next call.
+    #[wasm_bindgen(js_name = useApiKeys)]
+    pub fn use_api_keys(&self, store: &TavernStore) {
+        *self.keys.borrow_mut() = Some(store.backend());
+    }
+
     /// Generates a reply. Streams text through `onToken`; resolves with the whole text (partial
     /// and `incomplete: true` when the stream was cut); rejects with a TavernError when no
     /// backend produced anything (code "aborted" when aborted before any text).
@@ -164,8 +175,17 @@ impl Generator {
         let breakers = Rc::clone(&self.breakers);
         let retry = self.retry;
         let log = self.log.borrow().clone();
+        let keys = self.keys.borrow().clone();
         future_to_promise(async move {
             let req = req?;
+            let backends = if backends.iter().any(needs_api_key) {
+                let Some(store) = &keys else {
+                    return Err(Error::invalid_argument("a backend names an API key (apiKeyName): call useApiKeys(store) first").into());
+                };
+                Rc::new(resolve_api_keys(&backends, &load_api_keys(store).await?)?)
+            } else {
+                backends
+            };
             let mut tok = |t: &str| {
                 if let Some(f) = &on_token {
                     let _ = f.call1(&JsValue::NULL, &JsValue::from_str(t));

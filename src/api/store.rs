@@ -172,6 +172,11 @@ pub(crate) async fn log_event_to(b: &Backend, kind: &str, data: Value) -> Result
     with_store!(b, s => s.log_event(kind, data).await.map(drop))
 }
 
+/// The stored API keys by name (for a generator's `useApiKeys`).
+pub(crate) async fn load_api_keys(b: &Backend) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    with_store!(b, s => settings::load_secrets(s).await.map(|x| x.api_keys))
+}
+
 fn spawn<F>(f: F) -> Promise
 where
     F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,

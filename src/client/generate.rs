@@ -99,6 +99,10 @@ pub enum Backend {
         /// Bearer key (kept in memory only; never logged).
         #[serde(default)]
         api_key: Option<String>,
+        /// The name of a key kept in the store's secrets, used when `api_key` is not given
+        /// (see [`resolve_api_keys`]).
+        #[serde(default)]
+        api_key_name: Option<String>,
         /// Model override.
         #[serde(default)]
         model: Option<String>,
@@ -121,6 +125,37 @@ impl Backend {
             Backend::Host { name } => format!("host:{}", name.as_deref().unwrap_or("callback")),
         }
     }
+}
+
+/// True when a backend names a stored API key that still has to be looked up.
+pub fn needs_api_key(b: &Backend) -> bool {
+    matches!(b, Backend::OpenAi { api_key: None, api_key_name: Some(n), .. } if !n.trim().is_empty())
+}
+
+/// Fills in each OpenAI-compatible backend's `api_key` from the keys stored under the name it
+/// gives in `api_key_name` (a key given directly wins). A named key that is not stored is an
+/// `invalid_argument` error naming it, so a request never goes out silently without its key.
+pub fn resolve_api_keys(backends: &[Backend], keys: &std::collections::BTreeMap<String, String>) -> Result<Vec<Backend>> {
+    backends
+        .iter()
+        .map(|b| match b {
+            Backend::OpenAi { base_url, api_key: None, api_key_name: Some(name), model } if !name.trim().is_empty() => {
+                match keys.get(name).filter(|k| !k.is_empty()) {
+                    Some(k) => Ok(Backend::OpenAi {
+                        base_url: base_url.clone(),
+                        api_key: Some(k.clone()),
+                        api_key_name: Some(name.clone()),
+                        model: model.clone(),
+                    }),
+                    None => Err(Error::invalid_argument(format!(
+                        "the backend {} asks for the API key \"{name}\", but no key of that name is stored (store it with setApiKey)",
+                        b.label()
+                    ))),
+                }
+            }
+            _ => Ok(b.clone()),
+        })
+        .collect()
 }
 
 /// Flattens chat messages into a plain text prompt (for text backends given only messages).
@@ -177,7 +212,7 @@ pub fn http_request(backend: &Backend, req: &GenerateRequest) -> Option<Request>
             common(&mut body, model(m));
             ("/api/backends/text-completions/generate".to_string(), vec![])
         }
-        Backend::OpenAi { base_url, api_key, model: m } => {
+        Backend::OpenAi { base_url, api_key, model: m, .. } => {
             let base = base_url.trim_end_matches('/');
             let path = if req.prompt.is_some() && req.messages.is_empty() {
                 body.insert("prompt".into(), json!(req.prompt));
@@ -631,7 +666,12 @@ mod tests {
         assert_eq!(b["prompt"], "user: Hi\n");
         assert_eq!(b["stop"][0], "\nUser:");
 
-        let direct = Backend::OpenAi { base_url: "http://127.0.0.1:9/v1/".into(), api_key: Some("sk-1".into()), model: Some("m2".into()) };
+        let direct = Backend::OpenAi {
+            base_url: "http://127.0.0.1:9/v1/".into(),
+            api_key: Some("sk-1".into()),
+            api_key_name: None,
+            model: Some("m2".into()),
+        };
         let r = http_request(&direct, &req).unwrap();
         assert_eq!(r.path, "http://127.0.0.1:9/v1/chat/completions");
         assert_eq!(r.header("authorization"), Some("Bearer sk-1"));
@@ -660,5 +700,35 @@ mod tests {
         );
         assert_eq!(parse_completion_json(r#"{"error":{"message":"Internal Server Error"}}"#).unwrap_err().code(), ErrorCode::ServerError);
         assert_eq!(parse_completion_json(r#"{"choices":[]}"#).unwrap_err().code(), ErrorCode::ServerError);
+    }
+
+    #[test]
+    fn a_named_api_key_comes_from_the_stored_keys() {
+        let named = |key: Option<&str>, name: &str| Backend::OpenAi {
+            base_url: "http://127.0.0.1:9/v1".into(),
+            api_key: key.map(String::from),
+            api_key_name: Some(name.into()),
+            model: None,
+        };
+        let keys: std::collections::BTreeMap<String, String> = [("openai".to_string(), "sk-stored".to_string())].into();
+        assert!(needs_api_key(&named(None, "openai")));
+        assert!(!needs_api_key(&named(Some("sk-given"), "openai")), "a key given directly wins");
+        assert!(!needs_api_key(&host()));
+
+        let out = resolve_api_keys(&[named(None, "openai"), named(Some("sk-given"), "openai"), host()], &keys).unwrap();
+        let key = |b: &Backend| match b {
+            Backend::OpenAi { api_key, .. } => api_key.clone(),
+            _ => None,
+        };
+        assert_eq!(key(&out[0]).as_deref(), Some("sk-stored"));
+        assert_eq!(key(&out[1]).as_deref(), Some("sk-given"));
+        assert_eq!(out[2], host());
+        let req = GenerateRequest { messages: vec![], ..serde_json::from_value(json!({})).unwrap() };
+        assert_eq!(http_request(&out[0], &req).unwrap().header("authorization"), Some("Bearer sk-stored"));
+
+        let missing = resolve_api_keys(&[named(None, "groq")], &keys).unwrap_err();
+        assert_eq!(missing.code(), ErrorCode::InvalidArgument);
+        assert!(missing.to_string().contains("\"groq\""), "{missing}");
+        assert!(!missing.to_string().contains("sk-stored"), "messages never carry keys");
     }
 }

@@ -40,6 +40,12 @@ export const BACKENDS = [
   { id: "echo", label: "Offline echo (host callback)" },
 ];
 
+/** The label a Generator reports for the offline echo (a host backend named "offline-echo"). */
+export const ECHO_BACKEND = "host:offline-echo";
+
+/** True when a reply came from the offline echo, which is not a model: never store it as the character's message. */
+export const isEcho = (result) => result?.backend === ECHO_BACKEND;
+
 /** An offline "model": the host-callback backend, streaming a reply word by word. */
 async function* echoModel(request, { signal } = {}) {
   const last = [...(request.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "";
@@ -51,7 +57,27 @@ async function* echoModel(request, { signal } = {}) {
   }
 }
 
-/** A Generator for a backend choice, with the offline echo as the fallback. */
+/**
+ * The generation defaults from Settings as request fields (`temperature`, `maxTokens`, `stream`,
+ * `top_p`) and as prompt settings (`maxContext`, `maxTokens`): what the chat sends with every turn.
+ */
+export function generationDefaults(settings) {
+  const g = settings?.generation ?? {};
+  const request = {};
+  if (g.temperature != null) request.temperature = g.temperature;
+  if (g.maxTokens != null) request.maxTokens = g.maxTokens;
+  if (g.stream != null) request.stream = g.stream;
+  if (g.topP != null) request.extra = { top_p: g.topP };
+  const prompt = {};
+  if (g.contextSize != null) prompt.maxContext = g.contextSize;
+  if (g.maxTokens != null) prompt.maxTokens = g.maxTokens;
+  return { request, prompt };
+}
+
+/**
+ * A Generator for a backend choice, with the offline echo as the fallback, and the request
+ * defaults from Settings: `{ gen, request, prompt }`.
+ */
 export async function generatorFor(engine, store, choice) {
   const settings = await store.getSettings().catch(() => null);
   const fallback = { kind: "host", name: "offline-echo" };
@@ -66,7 +92,7 @@ export async function generatorFor(engine, store, choice) {
     const b = settings.backend;
     const backend = b.kind === "sillyTavern"
       ? { kind: "sillyTavernChat", source: "custom", customUrl: b.baseUrl, model: b.model || undefined }
-      : b.kind === "openAi" ? { kind: "openAi", baseUrl: b.baseUrl, model: b.model || undefined } : fallback;
+      : b.kind === "openAi" ? { kind: "openAi", baseUrl: b.baseUrl, model: b.model || undefined, apiKeyName: b.apiKeyName || undefined } : fallback;
     const backends = backend === fallback ? [fallback] : [backend, fallback];
     gen = b.kind === "sillyTavern"
       ? sillyTavern(engine, await connectionUrl(store)).generator({ ...opts, backends })
@@ -75,5 +101,6 @@ export async function generatorFor(engine, store, choice) {
     gen = new engine.Generator({ ...opts, backends: [fallback] });
   }
   gen.logTo(store); // usage and latency go to the store's event log
-  return gen;
+  gen.useApiKeys(store); // a backend's apiKeyName is looked up in the keys kept in Settings
+  return { gen, ...generationDefaults(settings) };
 }

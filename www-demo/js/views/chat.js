@@ -1,11 +1,14 @@
 import { h, mount } from "../dom.js";
 import { openStore } from "../tavern.js";
-import { BACKENDS, generatorFor } from "../connection.js";
+import { BACKENDS, generatorFor, isEcho } from "../connection.js";
 
 // Chat with a character from the local library: the prompt is assembled by the engine
 // (buildPrompt: card, persona, lorebook, history), the reply streams in token by token through
 // the chosen backend (falling back to an offline echo), and every message is stored, so a
-// reload keeps the chat. Stop aborts the stream and keeps what arrived.
+// reload keeps the chat. Stop aborts the stream and keeps what arrived. The offline echo is not a
+// model: its text is shown as a notice and never stored as the character's reply (it would go
+// into later prompts). Temperature, reply length, streaming, top P and context size come from
+// Settings.
 
 const USER = "You";
 
@@ -66,12 +69,6 @@ export const chat = {
       const userMsg = await store.appendMessage(chatRecord.id, { name: USER, isUser: true, mes: text });
       log.append(bubble(userMsg));
       const history = await store.getMessages({ chatId: chatRecord.id, limit: 200 });
-      const prompt = engine.buildPrompt({
-        character: c.card,
-        persona: { name: USER },
-        chat: history.map((m) => ({ name: m.name, isUser: m.isUser, isSystem: m.isSystem, mes: m.mes })),
-        lorebooks: c.card?.data?.character_book ? [{ name: c.name, source: "character", book: c.card.data.character_book }] : [],
-      });
       const live = bubble({ name: c.name, isUser: false, mes: "" });
       live.classList.add("streaming");
       log.append(live);
@@ -80,18 +77,32 @@ export const chat = {
       send.disabled = true;
       stop.hidden = false;
       try {
-        const gen = await generatorFor(engine, store, backendSel.value);
-        const res = await gen.generate({ messages: prompt.messages, stop: prompt.stop }, {
+        const { gen, request, prompt: promptSettings } = await generatorFor(engine, store, backendSel.value);
+        const prompt = engine.buildPrompt({
+          character: c.card,
+          persona: { name: USER },
+          chat: history.map((m) => ({ name: m.name, isUser: m.isUser, isSystem: m.isSystem, mes: m.mes })),
+          lorebooks: c.card?.data?.character_book ? [{ name: c.name, source: "character", book: c.card.data.character_book }] : [],
+          settings: promptSettings,
+        });
+        const res = await gen.generate({ ...request, messages: prompt.messages, stop: prompt.stop }, {
           signal: controller.signal,
           onToken: (t) => { textEl.textContent += t; live.scrollIntoView({ block: "end" }); },
         });
         textEl.textContent = res.text;
-        await store.appendMessage(chatRecord.id, {
-          name: c.name, isUser: false, mes: res.text,
-          extra: { api: res.backend, incomplete: res.incomplete || undefined },
-        });
         const via = res.fallbacks.length ? ` (after ${res.fallbacks.map((f) => `${f.backend}: ${f.code}`).join(", ")})` : "";
-        info.textContent = `${res.backend}${via} · ${Math.round(res.totalMs)} ms${res.incomplete ? ` · cut short (${res.stopReason})` : ""} · prompt ${prompt.report.totalTokens} tokens`;
+        if (isEcho(res)) {
+          // Not a model: shown once as a notice, not stored, not part of later prompts.
+          live.className = "msg notice";
+          live.querySelector(".who").textContent = "Offline echo — not saved";
+          info.textContent = `No model answered${via}; the offline echo is shown but not saved.`;
+        } else {
+          await store.appendMessage(chatRecord.id, {
+            name: c.name, isUser: false, mes: res.text,
+            extra: { api: res.backend, incomplete: res.incomplete || undefined },
+          });
+          info.textContent = `${res.backend}${via} · ${Math.round(res.totalMs)} ms${res.incomplete ? ` · cut short (${res.stopReason})` : ""} · prompt ${prompt.report.totalTokens} tokens`;
+        }
       } catch (e) {
         live.remove();
         showError(e);
