@@ -38,7 +38,7 @@ function rawGet(path) {
   const { hostname, port } = new URL(url);
   return new Promise((ok, fail) => {
     const sock = connect(Number(port), hostname, () => {
-      sock.end(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`);
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`);
     });
     let data = "";
     sock.setEncoding("latin1");
