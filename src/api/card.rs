@@ -419,7 +419,9 @@ fn to_js_json<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
     if !crate::card::bigint::may_hold_big_integers(&text) {
         return Ok(parsed);
     }
-    let v = serde_json::to_value(value).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+    // Rare path: read the text back (cheaper in code size than a second serialiser).
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
     for (path, n) in crate::card::bigint::big_integers(&v) {
         let big: JsValue = match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => js_sys::BigInt::from(i).into(),
