@@ -1,10 +1,10 @@
-//! Crafted inputs: every quirk of card-formats.md §9 that the fixtures do not cover,
-//! the safety limits, other card and lorebook flavours, and the writer rules of §10.
+//! Crafted inputs: every card quirk that the fixtures do not cover, the safety limits,
+//! other card and lorebook flavours, and the writer rules.
 
 use std::path::Path;
 
 use base64::Engine;
-use nextchat_tavern::card::export::{export_card, ExportFormat, ExportOptions};
+use nextchat_tavern::card::export::{export_card, export_card_reporting, ExportFormat, ExportOptions};
 use nextchat_tavern::card::png::{walk, write_chunk, SIGNATURE};
 use nextchat_tavern::card::zip::Writer;
 use nextchat_tavern::card::{import_card, ImportOptions, Limits};
@@ -317,7 +317,8 @@ fn png_export_follows_the_writer_rules() {
     let decoder = png::Decoder::new(std::io::Cursor::new(&out));
     let info = decoder.read_info().unwrap();
     assert_eq!(info.info().width, 256);
-    // A missing embedded asset is an error, never a dangling reference.
+    // A missing embedded asset keeps its reference and is reported (see
+    // `a_card_whose_archive_lacks_an_asset_still_exports`).
     let mut c = r.card.clone();
     c.assets = Some(vec![nextchat_tavern::card::Asset {
         kind: "emotion".into(),
@@ -326,14 +327,12 @@ fn png_export_follows_the_writer_rules() {
         ext: "png".into(),
         extra: Default::default(),
     }]);
-    assert_eq!(
-        export_card(&c, ExportFormat::Png, &ExportOptions::default()).unwrap_err().code(),
-        ErrorCode::InvalidArgument
-    );
-    assert_eq!(
-        export_card(&c, ExportFormat::Charx, &ExportOptions::default()).unwrap_err().code(),
-        ErrorCode::InvalidArgument
-    );
+    for f in [ExportFormat::Png, ExportFormat::Charx] {
+        let (bytes, ws) = export_card_reporting(&c, f, &ExportOptions::default()).unwrap();
+        assert!(ws.iter().any(|w| w.code == "asset_missing"), "{f:?}: {ws:?}");
+        let back = import_card(&bytes, &ImportOptions::default()).unwrap();
+        assert!(back.card.assets.iter().flatten().any(|a| a.uri == "embeded://assets/x.png"), "{f:?}");
+    }
     // Non-PNG avatars are refused.
     let e = export_card(
         &r.card,
@@ -505,4 +504,124 @@ fn webp_exif_user_comment_card() {
     assert_eq!(r.source_spec.as_str(), "chara_card_v1");
     assert_eq!(r.card.name, "Webby");
     assert_eq!(r.card.first_mes, "hi 🌙");
+}
+
+/// A RisuAI CharX whose `card.json` refers to files the archive does not have.
+fn charx_with_dangling_assets() -> Vec<u8> {
+    let card = json!({"spec": "chara_card_v3", "spec_version": "3.0", "data": {"name": "Dangle", "extensions": {},
+        "first_mes": "hi", "assets": [
+            {"type": "icon", "uri": "embeded://assets/icon/images/main.png", "name": "main", "ext": "png"},
+            {"type": "emotion", "uri": "__asset:1", "name": "joy", "ext": "png"},
+            {"type": "emotion", "uri": "embeded://assets/emotion/images/gone.png", "name": "sad", "ext": "png"}]}});
+    let mut w = Writer::new();
+    w.add("card.json", &serde_json::to_vec(&card).unwrap(), true).unwrap();
+    w.add("assets/icon/images/main.png", &png_with_chunks(&[]), false).unwrap();
+    w.finish()
+}
+
+#[test]
+fn a_card_whose_archive_lacks_an_asset_still_exports() {
+    let r = import_card(&charx_with_dangling_assets(), &ImportOptions::default()).unwrap();
+    assert!(r.warnings.iter().any(|w| w.code == "asset_missing"), "{:?}", r.warnings);
+    let opts = ExportOptions { assets: &r.assets, ..Default::default() };
+    for f in [ExportFormat::Png, ExportFormat::JsonV3, ExportFormat::JsonV2, ExportFormat::Charx] {
+        let (bytes, ws) =
+            export_card_reporting(&r.card, f, &opts).unwrap_or_else(|e| panic!("{f:?}: an imported card must export: {e}"));
+        let back = import_card(&bytes, &ImportOptions::default()).unwrap_or_else(|e| panic!("{f:?}: re-import: {e}"));
+        assert_eq!(back.card.name, "Dangle");
+        if matches!(f, ExportFormat::Png | ExportFormat::Charx) {
+            // The files that exist are written; the missing ones keep their reference, with a warning each.
+            assert_eq!(ws.iter().filter(|w| w.code == "asset_missing").count(), 2, "{f:?}: {ws:?}");
+            let uris: Vec<&str> = back.card.assets.iter().flatten().map(|a| a.uri.as_str()).collect();
+            assert!(uris.contains(&"__asset:1"), "{f:?}: {uris:?}");
+            assert!(uris.contains(&"embeded://assets/emotion/images/gone.png"), "{f:?}: {uris:?}");
+            let icon = back.card.assets.iter().flatten().find(|a| a.name == "main").unwrap();
+            if f == ExportFormat::Png {
+                assert!(icon.uri.starts_with("data:image/png;base64,"), "{}", icon.uri);
+            } else {
+                assert_eq!(icon.uri, "embeded://assets/icon/images/main.png");
+                assert!(back.assets.iter().any(|a| a.path == "assets/icon/images/main.png"));
+            }
+        }
+    }
+}
+
+fn chunk_text<'a>(png: &'a [u8], keyword: &str) -> Option<Vec<u8>> {
+    walk(png).chunks.iter().find_map(|c| {
+        let kw = c.data.split(|&b| b == 0).next().unwrap();
+        (&c.kind == b"tEXt" && kw == keyword.as_bytes())
+            .then(|| base64::engine::general_purpose::STANDARD.decode(&c.data[kw.len() + 1..]).unwrap())
+    })
+}
+
+#[test]
+fn png_export_can_leave_the_lorebook_out_of_the_v2_copy() {
+    let entries: Vec<Value> = (0..200)
+        .map(|i| json!({"keys": [format!("key{i}")], "content": "lore ".repeat(40) + &i.to_string(),
+            "enabled": true, "insertion_order": i, "extensions": {}}))
+        .collect();
+    let r = import_json(&v2(json!({"name": "Booky", "description": "d", "first_mes": "hi", "extensions": {},
+        "character_book": {"extensions": {}, "entries": entries}})));
+    let full = export_card(&r.card, ExportFormat::Png, &ExportOptions::default()).unwrap();
+    let slim =
+        export_card(&r.card, ExportFormat::Png, &ExportOptions { omit_v2_lorebook: true, ..Default::default() }).unwrap();
+    // The default stays SillyTavern-compatible: the V2 copy carries the book too.
+    let v2_full: Value = serde_json::from_slice(&chunk_text(&full, "chara").unwrap()).unwrap();
+    assert_eq!(v2_full["data"]["character_book"]["entries"].as_array().unwrap().len(), 200);
+    // The slim file is much smaller ...
+    assert!(slim.len() * 10 < full.len() * 6, "slim {} vs full {}", slim.len(), full.len());
+    // ... a V2-only reader still gets the card from `chara` (without the book) ...
+    let v2_slim: Value = serde_json::from_slice(&chunk_text(&slim, "chara").unwrap()).unwrap();
+    assert_eq!(v2_slim["spec"], "chara_card_v2");
+    assert_eq!(v2_slim["name"], "Booky");
+    assert_eq!(v2_slim["data"]["first_mes"], "hi");
+    assert!(v2_slim["data"].get("character_book").is_none());
+    // ... and a V3 reader (SillyTavern reads `ccv3` first, as we do) gets the whole book.
+    let v3: Value = serde_json::from_slice(&chunk_text(&slim, "ccv3").unwrap()).unwrap();
+    assert_eq!(v3["data"]["character_book"]["entries"].as_array().unwrap().len(), 200);
+    let back = import_card(&slim, &ImportOptions::default()).unwrap();
+    assert_eq!(back.card, r.card);
+}
+
+/// No message a person reads cites internal question numbers or byte offsets.
+#[test]
+fn warnings_and_errors_are_written_for_people() {
+    let mut messages: Vec<String> = Vec::new();
+    let mut collect = |bytes: &[u8]| match import_card(bytes, &ImportOptions::default()) {
+        Ok(r) => messages.extend(r.warnings.into_iter().map(|w| w.message)),
+        Err(e) => messages.push(e.message().to_string()),
+    };
+    let quirky = v2(json!({
+        "name": "", "description": "", "first_mes": "hi", "alternate_greetings": "one", "tags": "a, b",
+        "character_version": 1.5, "creator": "undefined", "character_book": null, "extensions": null,
+        "creator_notes": "Creator's notes go here.", "creation_date": "2024-01-02", "modification_date": 1_700_000_000_123i64
+    }));
+    collect(&serde_json::to_vec(&quirky).unwrap());
+    collect(&serde_json::to_vec(&json!({"data": {"name": "NoSpec", "first_mes": "x",
+        "extensions": {"talkativeness": "lots", "depth_prompt": {"depth": "", "role": 3}}}})).unwrap());
+    let card = serde_json::to_vec(&v2(json!({"name": "P", "extensions": {}}))).unwrap();
+    let good = b64(&card);
+    let two = png_with_chunks(&[(b"tEXt", text("chara", good.as_bytes())), (b"tEXt", text("chara", b"!!!"))]);
+    collect(&two);
+    let truncated = &two[..two.len() - 30];
+    collect(truncated);
+    collect(&two[..60]);
+    let mut z = text("chara", &[0]);
+    z.extend_from_slice(&miniz_oxide::deflate::compress_to_vec_zlib(good.as_bytes(), 6));
+    collect(&png_with_chunks(&[(b"zTXt", z)]));
+    collect(&png_with_chunks(&[(b"tEXt", text("chara", b"rcc||xyz"))]));
+    collect(&charx_with_dangling_assets());
+    for dir in ["tests/fixtures/cards", "tests/fixtures/cards/fuzz"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                collect(&std::fs::read(p).unwrap());
+            }
+        }
+    }
+    assert!(messages.len() > 20, "{messages:?}");
+    let internal = regex_lite::Regex::new(r"\(Q\d|\bQ\d+\b|at byte|offset \d|§").unwrap();
+    let bad: Vec<&String> = messages.iter().filter(|m| internal.is_match(m)).collect();
+    assert!(bad.is_empty(), "messages citing internal references: {bad:#?}");
 }

@@ -114,3 +114,28 @@ async fn async_import_reports_progress() {
     assert_eq!(seen.length(), 3);
     assert_eq!(seen.get(2).as_string().unwrap(), "done");
 }
+
+#[wasm_bindgen_test]
+fn big_integers_cross_the_browser_boundary_exactly() {
+    let json = br#"{"spec":"chara_card_v3","spec_version":"3.0","data":{"name":"Big","extensions":{"min":-9223372036854775808,"small":7}}}"#;
+    let r = api::card::import_card(json, JsValue::UNDEFINED).unwrap();
+    let min = get(&r, "card.data.extensions.min");
+    assert!(min.is_bigint(), "{min:?}");
+    assert_eq!(js_sys::BigInt::from(min).to_string(10).unwrap(), "-9223372036854775808");
+    assert_eq!(get(&r, "card.data.extensions.small").as_f64(), Some(7.0));
+    let out = api::card::export_card(get(&r, "card"), opts(&[("format", "json".into())])).unwrap();
+    let text = String::from_utf8(out.to_vec()).unwrap();
+    assert!(text.contains("\"min\": -9223372036854775808"), "{text}");
+}
+
+#[wasm_bindgen_test]
+fn card_data_of_the_wrong_type_and_unknown_options_are_refused() {
+    let card = opts(&[("spec", "chara_card_v3".into()), ("data", "nope".into())]);
+    let err = api::card::export_card(card, opts(&[("format", "png".into())])).unwrap_err();
+    assert_eq!(get(&err, "code").as_string().unwrap(), "invalid_argument");
+    assert!(get(&err, "message").as_string().unwrap().contains("card.data"));
+    let r = api::card::import_card(V2_PNG, JsValue::UNDEFINED).unwrap();
+    let err = api::card::export_card(get(&r, "card"), opts(&[("format", "png".into()), ("v2lorebook", false.into())]))
+        .unwrap_err();
+    assert!(get(&err, "message").as_string().unwrap().contains("options.v2lorebook"));
+}

@@ -10,7 +10,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::card::export::{export_card as core_export, ExportFormat, ExportOptions};
+use crate::card::export::{export_card_reporting as core_export, ExportFormat, ExportOptions};
 use crate::card::{self, AssetFile, ImportOptions, ImportedCard, Limits, Warning};
 use crate::error::{Error, ErrorCode};
 use crate::lorebook::{self, LorebookExportFormat};
@@ -41,6 +41,7 @@ export interface CardLimits {
   maxLorebookEntries?: number;
 }
 
+/** Options of `importCard`. Unknown keys are an `invalid_argument` error. */
 export interface ImportCardOptions {
   /** Only used as the card name when the card has none. */
   fileName?: string;
@@ -127,7 +128,14 @@ export interface CardDataV3 {
   [key: string]: unknown;
 }
 
-/** A Character Card V3 object. */
+/**
+ * A Character Card V3 object, as plain JSON-compatible data with one exception: an
+ * integer that a JS number cannot hold exactly (beyond ±(2^53 − 1), e.g. a 64-bit id in
+ * an extension) is a `BigInt`, so it survives import → edit → export unchanged.
+ * `exportCard` accepts such `BigInt`s back (within the 64-bit range). Every other
+ * number is a plain `number`. (`JSON.stringify` throws on a `BigInt`; use a replacer
+ * if you serialise such a card yourself.)
+ */
 export interface CardV3 {
   spec: "chara_card_v3";
   spec_version: "3.0";
@@ -153,15 +161,25 @@ export interface ImportedCard {
   warnings: CardWarning[];
 }
 
+/** Options of `exportCard`. Unknown keys are an `invalid_argument` error. */
 export interface ExportCardOptions {
   /** `"json"` is V3; `"json_v2"` is a V2 file for old tools. */
   format: "png" | "json" | "json_v2" | "charx";
   /** PNG avatar (PNG export: the image carrying the card; CharX: the main icon). Default: a generated placeholder. */
   avatar?: Uint8Array;
-  /** Files from `importCard(...).assets`, needed for `embeded://` / `__asset:` references. */
+  /** Files from `importCard(...).assets`, needed for `embeded://` / `__asset:` references. A reference whose file is missing is written unchanged and reported to `onWarning`. */
   assets?: CardAssetFile[];
   /** Set `modification_date` to now (default true). */
   touchModificationDate?: boolean;
+  /**
+   * PNG only: also put the lorebook into the V2 `chara` copy (default true, what
+   * SillyTavern and V2-only tools expect). `false` leaves it only in the V3 `ccv3` copy,
+   * which SillyTavern reads first: a lorebook-heavy card gets about half as big, but
+   * tools that read only V2 see the card without its lorebook.
+   */
+  v2Lorebook?: boolean;
+  /** Called with each lossy step of the export (e.g. `asset_missing`). */
+  onWarning?: (w: CardWarning) => void;
 }
 
 export interface ImportedLorebook {
@@ -181,7 +199,7 @@ export interface ExportLorebookOptions {
 export function importCard(bytes: Uint8Array, options?: ImportCardOptions): ImportedCard;
 /** Like `importCard`, but yields to the event loop between phases and reports progress; honours `signal`. */
 export function importCardAsync(bytes: Uint8Array, options?: ImportCardAsyncOptions): Promise<ImportedCard>;
-/** Writes a card as PNG (`chara` V2 backfill + `ccv3`), V3/V2 JSON, or CharX. Accepts V1/V2/V3 card objects. */
+/** Writes a card as PNG (`chara` V2 backfill + `ccv3`), V3/V2 JSON, or CharX. Accepts V1/V2/V3 card objects; unknown fields are kept, but standard fields of the wrong type (e.g. `data` that is not an object, `tags` that is not a string array) and unknown option keys throw `invalid_argument` naming the field. */
 export function exportCard(card: CardV3 | Record<string, unknown>, options: ExportCardOptions): Uint8Array;
 /** Reads a lorebook: SillyTavern World Info, lorebook_v3, character_book, a card's book, Agnai, NovelAI (JSON or naidata PNG), RisuAI. */
 export function importLorebook(input: Uint8Array | string, options?: { limits?: CardLimits }): ImportedLorebook;
@@ -197,6 +215,69 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
     }
 }
 
+/// A present option: `None` for `undefined` and `null`.
+fn opt(obj: &JsValue, key: &str) -> Option<JsValue> {
+    let v = get(obj, key);
+    (!v.is_undefined() && !v.is_null()).then_some(v)
+}
+
+/// An options object: `undefined`/`null` (when `required` is false) or a plain object
+/// whose own keys are all in `known`. A misspelled option is an error naming it.
+fn check_options(obj: &JsValue, what: &str, known: &[&str], required: bool) -> Result<(), JsValue> {
+    if obj.is_undefined() || obj.is_null() {
+        if required {
+            return Err(Error::invalid_argument(format!("{what} is required")).into());
+        }
+        return Ok(());
+    }
+    if !obj.is_object() || Array::is_array(obj) || obj.is_function() || obj.is_instance_of::<Uint8Array>() {
+        return Err(Error::invalid_argument(format!("{what} must be an object")).into());
+    }
+    for k in Object::keys(obj.unchecked_ref::<Object>()).iter() {
+        let k = k.as_string().unwrap_or_default();
+        if !known.contains(&k.as_str()) {
+            return Err(Error::invalid_argument(format!(
+                "{what}.{k} is not a known option (known: {})",
+                known.join(", ")
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn opt_string(obj: &JsValue, key: &str, what: &str) -> Result<Option<String>, JsValue> {
+    match opt(obj, key) {
+        None => Ok(None),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| Error::invalid_argument(format!("{what}.{key} must be a string")).into()),
+    }
+}
+
+fn opt_bool(obj: &JsValue, key: &str, what: &str) -> Result<Option<bool>, JsValue> {
+    match opt(obj, key) {
+        None => Ok(None),
+        Some(v) => {
+            v.as_bool().map(Some).ok_or_else(|| Error::invalid_argument(format!("{what}.{key} must be a boolean")).into())
+        }
+    }
+}
+
+fn opt_function(obj: &JsValue, key: &str, what: &str) -> Result<Option<Function>, JsValue> {
+    match opt(obj, key) {
+        None => Ok(None),
+        Some(v) => v
+            .dyn_into::<Function>()
+            .map(Some)
+            .map_err(|_| Error::invalid_argument(format!("{what}.{key} must be a function")).into()),
+    }
+}
+
+const LIMIT_KEYS: &[&str] =
+    &["maxInputBytes", "maxDecompressedBytes", "maxJsonBytes", "maxZipEntries", "maxJsonDepth", "maxLorebookEntries"];
+
 fn set(obj: &Object, key: &str, v: &JsValue) {
     // Setting a property on a plain fresh object cannot fail.
     let _ = Reflect::set(obj, &JsValue::from_str(key), v);
@@ -207,10 +288,8 @@ fn parse_json_text(text: &str) -> Result<JsValue, JsValue> {
 }
 
 fn limits_from(opts: &JsValue) -> Result<Limits, JsValue> {
-    let l = get(opts, "limits");
-    if l.is_undefined() || l.is_null() {
-        return Ok(Limits::default());
-    }
+    let Some(l) = opt(opts, "limits") else { return Ok(Limits::default()) };
+    check_options(&l, "options.limits", LIMIT_KEYS, false)?;
     super::error::from_js_value::<Limits>(l, "options.limits")
 }
 
@@ -222,8 +301,7 @@ fn imported_to_js(r: ImportedCard) -> Result<JsValue, JsValue> {
     let o = Object::new();
     set(&o, "format", &JsValue::from_str(r.format.as_str()));
     set(&o, "sourceSpec", &JsValue::from_str(r.source_spec.as_str()));
-    let text = serde_json::to_string(&r.card).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
-    set(&o, "card", &parse_json_text(&text)?);
+    set(&o, "card", &to_js_json(&r.card)?);
     let assets = Array::new();
     for f in &r.assets {
         let a = Object::new();
@@ -237,12 +315,13 @@ fn imported_to_js(r: ImportedCard) -> Result<JsValue, JsValue> {
 }
 
 fn import_options(options: &JsValue) -> Result<ImportOptions, JsValue> {
-    Ok(ImportOptions { limits: limits_from(options)?, file_name: get(options, "fileName").as_string() })
+    Ok(ImportOptions { limits: limits_from(options)?, file_name: opt_string(options, "fileName", "options")? })
 }
 
 /// See the TypeScript declaration.
 #[wasm_bindgen(js_name = importCard, skip_typescript)]
 pub fn import_card(bytes: &[u8], options: JsValue) -> Result<JsValue, JsValue> {
+    check_options(&options, "options", &["fileName", "limits"], false)?;
     let opts = import_options(&options)?;
     let r = card::import_card(bytes, &opts)?;
     imported_to_js(r)
@@ -257,8 +336,8 @@ async fn yield_now() -> Result<(), JsValue> {
     JsFuture::from(p).await.map(|_| ())
 }
 
-fn progress(cb: &JsValue, phase: &str, fraction: f64) {
-    if let Some(f) = cb.dyn_ref::<Function>() {
+fn progress(cb: &Option<Function>, phase: &str, fraction: f64) {
+    if let Some(f) = cb {
         let o = Object::new();
         set(&o, "phase", &JsValue::from_str(phase));
         set(&o, "fraction", &JsValue::from(fraction));
@@ -276,9 +355,13 @@ fn check_abort(signal: &JsValue) -> Result<(), JsValue> {
 /// See the TypeScript declaration.
 #[wasm_bindgen(js_name = importCardAsync, skip_typescript)]
 pub async fn import_card_async(bytes: Vec<u8>, options: JsValue) -> Result<JsValue, JsValue> {
+    check_options(&options, "options", &["fileName", "limits", "onProgress", "signal"], false)?;
     let opts = import_options(&options)?;
-    let cb = get(&options, "onProgress");
+    let cb = opt_function(&options, "onProgress", "options")?;
     let signal = get(&options, "signal");
+    if !(signal.is_undefined() || signal.is_null() || signal.is_object()) {
+        return Err(Error::invalid_argument("options.signal must be an AbortSignal").into());
+    }
     progress(&cb, "read", 0.0);
     yield_now().await?;
     check_abort(&signal)?;
@@ -292,24 +375,75 @@ pub async fn import_card_async(bytes: Vec<u8>, options: JsValue) -> Result<JsVal
     Ok(out)
 }
 
+/// Marks a `BigInt` inside the JSON text while crossing from JS; not a string a card holds.
+const BIGINT_MARK: &str = "\u{0}nextchat-tavern:bigint:";
+
+/// A JS object to JSON. Integers beyond 2^53 that an imported card carried arrive as
+/// `BigInt`s (see [`to_js_json`]) and become exact JSON integers again.
 fn js_to_json_value(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
-    if !v.is_object() {
+    if !v.is_object() || Array::is_array(v) {
         return Err(Error::invalid_argument(format!("{what} must be an object")).into());
     }
-    let text: String = JSON::stringify(v)
-        .map_err(|_| Error::invalid_argument(format!("{what} cannot be serialised (cycle or BigInt?)")))?
+    // Plain JSON first (fast, and the common case); a BigInt makes it throw.
+    if let Ok(text) = JSON::stringify(v) {
+        let text: String = text.into();
+        return serde_json::from_str(&text).map_err(|e| Error::invalid_argument(format!("{what}: {e}")).into());
+    }
+    let replacer = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(|_k: JsValue, v: JsValue| {
+        match v.dyn_ref::<js_sys::BigInt>() {
+            Some(b) => JsValue::from_str(&format!("{BIGINT_MARK}{}", String::from(b.to_string(10).unwrap_or_default()))),
+            None => v,
+        }
+    });
+    let text: String = JSON::stringify_with_replacer(v, replacer.as_ref())
+        .map_err(|_| Error::invalid_argument(format!("{what} cannot be serialised (does it contain a cycle?)")))?
         .into();
-    serde_json::from_str(&text).map_err(|e| Error::invalid_argument(format!("{what}: {e}")).into())
+    let mut value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::invalid_argument(format!("{what}: {e}")))?;
+    crate::card::bigint::restore_marked_integers(&mut value, BIGINT_MARK, what)?;
+    Ok(value)
+}
+
+fn seg_js(seg: &crate::card::bigint::PathSeg) -> JsValue {
+    match seg {
+        crate::card::bigint::PathSeg::Key(k) => JsValue::from_str(k),
+        crate::card::bigint::PathSeg::Index(i) => JsValue::from(*i as u32),
+    }
+}
+
+/// A serialisable value to a plain JS object through JSON text. JSON-friendly: only
+/// integers that a JS number cannot hold exactly (beyond ±(2^53 − 1)) become `BigInt`s.
+fn to_js_json<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+    let parsed = parse_json_text(&text)?;
+    if !crate::card::bigint::may_hold_big_integers(&text) {
+        return Ok(parsed);
+    }
+    // Rare path: read the text back (cheaper in code size than a second serialiser).
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+    for (path, n) in crate::card::bigint::big_integers(&v) {
+        let big: JsValue = match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => js_sys::BigInt::from(i).into(),
+            (None, Some(u)) => js_sys::BigInt::from(u).into(),
+            _ => continue,
+        };
+        let mut cur = parsed.clone();
+        let (last, parents) = path.split_last().expect("a big integer inside the object has a path");
+        for seg in parents {
+            cur = Reflect::get(&cur, &seg_js(seg))?;
+        }
+        Reflect::set(&cur, &seg_js(last), &big)?;
+    }
+    Ok(parsed)
 }
 
 fn assets_from(options: &JsValue) -> Result<Vec<AssetFile>, JsValue> {
-    let a = get(options, "assets");
-    if a.is_undefined() || a.is_null() {
-        return Ok(Vec::new());
-    }
+    let Some(a) = opt(options, "assets") else { return Ok(Vec::new()) };
     let arr: Array = a.dyn_into().map_err(|_| Error::invalid_argument("options.assets must be an array"))?;
     let mut out = Vec::with_capacity(arr.length() as usize);
-    for item in arr.iter() {
+    for (i, item) in arr.iter().enumerate() {
+        check_options(&item, &format!("options.assets[{i}]"), &["path", "bytes"], true)?;
         let path = get(&item, "path")
             .as_string()
             .ok_or_else(|| Error::invalid_argument("options.assets[].path must be a string"))?;
@@ -324,32 +458,47 @@ fn assets_from(options: &JsValue) -> Result<Vec<AssetFile>, JsValue> {
 /// See the TypeScript declaration.
 #[wasm_bindgen(js_name = exportCard, skip_typescript)]
 pub fn export_card(card_obj: JsValue, options: JsValue) -> Result<Uint8Array, JsValue> {
-    let format =
-        get(&options, "format").as_string().ok_or_else(|| Error::invalid_argument("options.format is required"))?;
+    check_options(
+        &options,
+        "options",
+        &["format", "avatar", "assets", "touchModificationDate", "v2Lorebook", "onWarning"],
+        true,
+    )?;
+    let format = opt_string(&options, "format", "options")?
+        .ok_or_else(|| Error::invalid_argument("options.format is required"))?;
     let format = ExportFormat::parse(&format)?;
     let v = js_to_json_value(&card_obj, "card")?;
+    card::typecheck::check_card_value(&v, "card")?;
     let mut w = card::Warnings::default();
     let (c, _) = card::card_from_json_value(v, &Limits::default(), None, &mut w)
         .map_err(|e| Error::invalid_argument(format!("card: {}", e.message())))?;
-    let avatar = match get(&options, "avatar") {
-        a if a.is_undefined() || a.is_null() => None,
-        a => Some(
+    let avatar = match opt(&options, "avatar") {
+        None => None,
+        Some(a) => Some(
             a.dyn_into::<Uint8Array>()
                 .map_err(|_| Error::invalid_argument("options.avatar must be a Uint8Array"))?
                 .to_vec(),
         ),
     };
     let assets = assets_from(&options)?;
-    let touch = get(&options, "touchModificationDate").as_bool().unwrap_or(true);
+    let touch = opt_bool(&options, "touchModificationDate", "options")?.unwrap_or(true);
+    let v2_lorebook = opt_bool(&options, "v2Lorebook", "options")?.unwrap_or(true);
+    let on_warning = opt_function(&options, "onWarning", "options")?;
     let now = touch.then(|| (js_sys::Date::now() / 1000.0).floor() as i64);
-    let opts = ExportOptions { avatar: avatar.as_deref(), assets: &assets, now };
-    let bytes = core_export(&c, format, &opts)?;
+    let opts = ExportOptions { avatar: avatar.as_deref(), assets: &assets, now, omit_v2_lorebook: !v2_lorebook };
+    let (bytes, warnings) = core_export(&c, format, &opts)?;
+    if let Some(f) = on_warning {
+        for w in &warnings {
+            f.call1(&JsValue::NULL, &super::error::to_js_value(w)?)?;
+        }
+    }
     Ok(Uint8Array::from(bytes.as_slice()))
 }
 
 /// See the TypeScript declaration.
 #[wasm_bindgen(js_name = importLorebook, skip_typescript)]
 pub fn import_lorebook(input: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    check_options(&options, "options", &["limits"], false)?;
     let limits = limits_from(&options)?;
     let bytes: Vec<u8> = if let Some(s) = input.as_string() {
         s.into_bytes()
@@ -360,8 +509,7 @@ pub fn import_lorebook(input: JsValue, options: JsValue) -> Result<JsValue, JsVa
     };
     let r = lorebook::import_lorebook(&bytes, &limits)?;
     let o = Object::new();
-    let text = serde_json::to_string(&r.lorebook).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
-    set(&o, "lorebook", &parse_json_text(&text)?);
+    set(&o, "lorebook", &to_js_json(&r.lorebook)?);
     set(&o, "sourceFormat", &JsValue::from_str(r.source_format.as_str()));
     set(&o, "warnings", &warnings_to_js(&r.warnings)?);
     Ok(o.into())
@@ -370,8 +518,9 @@ pub fn import_lorebook(input: JsValue, options: JsValue) -> Result<JsValue, JsVa
 /// See the TypeScript declaration.
 #[wasm_bindgen(js_name = exportLorebook, skip_typescript)]
 pub fn export_lorebook(book: JsValue, options: JsValue) -> Result<Uint8Array, JsValue> {
-    let format =
-        get(&options, "format").as_string().ok_or_else(|| Error::invalid_argument("options.format is required"))?;
+    check_options(&options, "options", &["format"], true)?;
+    let format = opt_string(&options, "format", "options")?
+        .ok_or_else(|| Error::invalid_argument("options.format is required"))?;
     let format = LorebookExportFormat::parse(&format)?;
     let v = js_to_json_value(&book, "lorebook")?;
     let mut w = card::Warnings::default();

@@ -5,14 +5,14 @@
 //!
 //! `card.json` at the root is a V3 card (V2 tolerated). Assets are other zip entries,
 //! referenced from `data.assets[].uri` as `embeded://<entry name>` (spelled with one
-//! "d" on purpose; `embedded://` is accepted, Q18). RisuAI also stores
+//! "d" on purpose; `embedded://` is accepted too). RisuAI also stores
 //! `module.risum` and `x_meta/*.json`; every non-card entry is returned as an
 //! [`AssetFile`] so a CharX → CharX export keeps them byte-identical.
 //!
 //! # BYAF
 //!
 //! `manifest.json` → `characters/<id>/character.json` + `scenarios/*.json`.
-//! Mapping to V3 follows card-formats.md §5.6; sampler settings and chat messages
+//! Mapping to V3: sampler settings and chat messages
 //! are kept under `extensions.backyard`, and Backyard's single-brace macros
 //! (`{character}`, `{user}`, `#{character}:`) become `{{char}}`/`{{user}}`.
 
@@ -39,7 +39,7 @@ pub fn zip_kind(a: &Archive<'_>) -> Option<&'static str> {
     }
 }
 
-/// Normalises a CharX asset URI to a zip entry name (Q18): accepts `embeded://` and
+/// Normalises a CharX asset URI to a zip entry name: accepts `embeded://` and
 /// `embedded://` in any case, strips leading `/` and `./`, turns `\` into `/`.
 pub fn embedded_path(uri: &str) -> Option<String> {
     let b = uri.as_bytes();
@@ -96,7 +96,7 @@ pub fn read_charx(
                     if asset.uri != canonical {
                         w.push(
                             "asset_uri_normalised",
-                            format!("asset URI `{}` normalised to `{canonical}` (Q18)", asset.uri),
+                            format!("asset address `{}` was corrected to `{canonical}`", asset.uri),
                         );
                         asset.uri = canonical;
                     }

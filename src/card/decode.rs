@@ -1,6 +1,6 @@
-//! Byte-level decoding shared by all readers: lenient base64 (Q5), UTF-8 with a
-//! lossy fallback (Q4), JSON with size and nesting limits, zlib with a cap (Q17),
-//! and date parsing (Q23).
+//! Byte-level decoding shared by all readers: lenient base64 (URL-safe alphabet,
+//! missing padding, line breaks), UTF-8 with a lossy fallback, JSON with size and
+//! nesting limits, zlib with a cap, and date parsing (seconds, milliseconds, ISO text).
 //!
 //! Decode order for a card chunk: keyword → base64 → bytes → UTF-8 → JSON. Never
 //! decode base64 into a Latin-1 string first (that is what `atob` does, and it turns
@@ -145,7 +145,7 @@ pub fn inflate(data: &[u8], zlib: bool, per_item: usize, budget: &mut Budget, wh
 
 /// Parses an ISO-8601 date/time (`2024-01-02`, `2024-01-02T03:04:05.678Z`,
 /// `…+02:00`) into unix seconds. Dates past 10^11 seconds (year 5138) are refused: card
-/// readers take such numbers for milliseconds (Q23), so they could not round-trip.
+/// readers take such numbers for milliseconds, so they could not round-trip.
 pub fn parse_iso8601(s: &str) -> Option<i64> {
     parse_iso8601_any(s).filter(|t| t.abs() <= 100_000_000_000)
 }

@@ -1,4 +1,4 @@
-//! Backyard/Faraday legacy character PNGs (card-formats.md §4.8): the card is
+//! Backyard/Faraday legacy character PNGs: the card is
 //! base64 (or raw) JSON `{"version": 1..4, "character": {...}}` in the EXIF
 //! `UserComment` tag (0x9286) of a PNG `eXIf` chunk.
 //!
@@ -11,7 +11,7 @@
 //! Legacy TavernAI WebP cards use the same tag in the WebP `EXIF` chunk (RIFF container:
 //! `RIFF size WEBP` then `fourcc size:u32le data` chunks, padded to even sizes). Their
 //! payload is raw JSON, base64 JSON, or a comma-separated list of decimal byte values
-//! (Q21).
+//! (all three occur in the wild).
 
 use serde_json::{Map, Value};
 

@@ -1,6 +1,6 @@
 //! Card writers: PNG (V3 `ccv3` + V2 `chara` backfill), JSON V3/V2, CharX.
 //!
-//! Writer rules (card-formats.md §10):
+//! Writer rules:
 //! * PNG: old `chara`/`ccv3`/`chara-ext-asset_*` chunks are removed from the avatar,
 //!   then `tEXt chara` (V2 backfill with the V1 fields at the top level), `tEXt ccv3`
 //!   (full V3) and any RisuAI `chara-ext-asset_:N` chunks are inserted before `IEND`
@@ -10,8 +10,14 @@
 //! * CharX: `card.json` first (deflate), assets at their `embeded://` paths, the icon
 //!   as a real file (`ccdefault:` is replaced by `assets/icon/images/main.png`), and
 //!   every other file that came with the card (`module.risum`, `x_meta/*`) unchanged.
-//! * A writer never emits a dangling asset reference: a missing `embeded://` or
-//!   `__asset:` file is an `invalid_argument` error.
+//! * A card we imported can always be exported: an `embeded://` or `__asset:`
+//!   reference whose file is missing (the archive came without it, or the caller did
+//!   not pass it) is written back unchanged and reported as an `asset_missing`
+//!   warning, as the import did.
+//! * PNG size: by default `chara` carries the whole V2 card, lorebook included, so
+//!   SillyTavern and other V2-only readers get everything; with
+//!   [`ExportOptions::omit_v2_lorebook`] the V2 copy leaves the lorebook out (it is
+//!   in `ccv3` once), which halves a lorebook-heavy card.
 
 use serde_json::Value;
 
@@ -20,6 +26,7 @@ use crate::card::decode::b64_encode;
 use crate::card::model::{Asset, Card};
 use crate::card::png;
 use crate::card::zip;
+use crate::card::warning::{Warning, Warnings};
 use crate::card::AssetFile;
 use crate::error::{Error, ErrorCode};
 
@@ -45,20 +52,35 @@ pub struct ExportOptions<'a> {
     pub assets: &'a [AssetFile],
     /// If set, `modification_date` is set to this (unix seconds) on export.
     pub now: Option<i64>,
+    /// PNG only: write the V2 `chara` copy without the lorebook (the `ccv3` copy keeps
+    /// it). Smaller files; V2-only readers then see the card without its lorebook.
+    pub omit_v2_lorebook: bool,
 }
 
-/// Exports a card.
+/// Exports a card. Lossy steps are dropped; see [`export_card_reporting`].
 pub fn export_card(card: &Card, format: ExportFormat, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Error> {
+    export_card_reporting(card, format, opts).map(|(bytes, _)| bytes)
+}
+
+/// Exports a card and reports what could not be written as asked (e.g. an asset
+/// whose file is missing: its reference is kept as it was).
+pub fn export_card_reporting(
+    card: &Card,
+    format: ExportFormat,
+    opts: &ExportOptions<'_>,
+) -> Result<(Vec<u8>, Vec<Warning>), Error> {
     let mut card = card.clone();
     if let Some(now) = opts.now {
         card.modification_date = Some(now);
     }
-    match format {
-        ExportFormat::JsonV3 => Ok(serde_json::to_vec_pretty(&card).unwrap_or_default()),
-        ExportFormat::JsonV2 => Ok(to_pretty(&card.to_v2_value())),
-        ExportFormat::Png => export_png(card, opts),
-        ExportFormat::Charx => export_charx(card, opts),
-    }
+    let mut w = Warnings::default();
+    let bytes = match format {
+        ExportFormat::JsonV3 => serde_json::to_vec_pretty(&card).unwrap_or_default(),
+        ExportFormat::JsonV2 => to_pretty(&card.to_v2_value()),
+        ExportFormat::Png => export_png(card, opts, &mut w)?,
+        ExportFormat::Charx => export_charx(card, opts, &mut w)?,
+    };
+    Ok((bytes, w.into_vec()))
 }
 
 fn to_pretty(v: &Value) -> Vec<u8> {
@@ -90,22 +112,32 @@ fn find_file<'a>(files: &'a [AssetFile], path: &str) -> Option<&'a AssetFile> {
     files.iter().find(|f| f.path == path).or_else(|| files.iter().find(|f| f.path.eq_ignore_ascii_case(path)))
 }
 
-fn missing(asset: &Asset) -> Error {
-    Error::invalid_argument(format!(
-        "asset `{}` ({}) has no bytes: pass the files from the import as `assets`, or remove the asset",
-        asset.name, asset.uri
-    ))
+fn missing(asset: &Asset, w: &mut Warnings) {
+    w.push(
+        "asset_missing",
+        format!(
+            "asset `{}` ({}) has no file to go with it (it was not in the imported card, or was not passed in); \
+             the reference was written as it was",
+            asset.name, asset.uri
+        ),
+    );
 }
 
-fn export_png(mut card: Card, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Error> {
+fn export_png(mut card: Card, opts: &ExportOptions<'_>, w: &mut Warnings) -> Result<Vec<u8>, Error> {
     let mut ext_chunks: Vec<(String, String)> = Vec::new();
     if let Some(assets) = card.assets.as_mut() {
         for a in assets.iter_mut() {
             if let Some(path) = embedded_path(&a.uri) {
-                let f = find_file(opts.assets, &path).ok_or_else(|| missing(a))?;
+                let Some(f) = find_file(opts.assets, &path) else {
+                    missing(a, w);
+                    continue;
+                };
                 a.uri = format!("data:{};base64,{}", mime_for(&a.ext), b64_encode(&f.bytes));
             } else if let Some(n) = a.uri.strip_prefix("__asset:") {
-                let f = find_file(opts.assets, &a.uri).ok_or_else(|| missing(a))?;
+                let Some(f) = find_file(opts.assets, &a.uri) else {
+                    missing(a, w);
+                    continue;
+                };
                 if !ext_chunks.iter().any(|(k, _)| k[17..] == *n) {
                     ext_chunks.push((format!("chara-ext-asset_:{n}"), b64_encode(&f.bytes)));
                 }
@@ -120,7 +152,13 @@ fn export_png(mut card: Card, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Error
             }
         }
     }
-    let chara = b64_encode(&to_compact(&card.to_v2_value()));
+    let mut v2 = card.to_v2_value();
+    if opts.omit_v2_lorebook {
+        if let Some(data) = v2.get_mut("data").and_then(Value::as_object_mut) {
+            data.shift_remove("character_book");
+        }
+    }
+    let chara = b64_encode(&to_compact(&v2));
     let ccv3 = b64_encode(&serde_json::to_vec(&card).unwrap_or_default());
     let placeholder;
     let avatar = match opts.avatar {
@@ -142,7 +180,7 @@ fn safe_path(p: &str) -> bool {
     !p.is_empty() && !p.starts_with('/') && !p.contains('\\') && !p.split('/').any(|s| s == ".." || s.is_empty())
 }
 
-fn export_charx(mut card: Card, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Error> {
+fn export_charx(mut card: Card, opts: &ExportOptions<'_>, w: &mut Warnings) -> Result<Vec<u8>, Error> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut add = |files: &mut Vec<(String, Vec<u8>)>, path: String, bytes: Vec<u8>| {
@@ -172,14 +210,30 @@ fn export_charx(mut card: Card, opts: &ExportOptions<'_>) -> Result<Vec<u8>, Err
             a.ext = ext.into();
             add(&mut files, path, bytes);
         } else if let Some(path) = embedded_path(&a.uri) {
-            let f = find_file(opts.assets, &path).ok_or_else(|| missing(a))?;
-            if !safe_path(&f.path) {
-                return Err(Error::invalid_argument(format!("asset path `{}` is not a safe zip path", f.path)));
+            let Some(f) = find_file(opts.assets, &path) else {
+                missing(a, w);
+                continue;
+            };
+            if safe_path(&f.path) {
+                a.uri = format!("embeded://{}", f.path);
+                add(&mut files, f.path.clone(), f.bytes.clone());
+            } else {
+                // An entry name such as `a//b` or `../x`: store the file under a safe name.
+                let ext = if a.ext.is_empty() || a.ext == "unknown" { "bin".to_string() } else { sanitize(&a.ext) };
+                let kind = if a.kind.is_empty() { "other".to_string() } else { sanitize(&a.kind) };
+                let path = format!("assets/{kind}/other/{}.{ext}", sanitize(&f.path));
+                w.push(
+                    "asset_renamed",
+                    format!("asset `{}` had an unsafe file name `{}` and was stored as `{path}`", a.name, f.path),
+                );
+                a.uri = format!("embeded://{path}");
+                add(&mut files, path, f.bytes.clone());
             }
-            a.uri = format!("embeded://{}", f.path);
-            add(&mut files, f.path.clone(), f.bytes.clone());
         } else if let Some(n) = a.uri.strip_prefix("__asset:") {
-            let f = find_file(opts.assets, &a.uri).ok_or_else(|| missing(a))?;
+            let Some(f) = find_file(opts.assets, &a.uri) else {
+                missing(a, w);
+                continue;
+            };
             let ext = if a.ext.is_empty() || a.ext == "unknown" { "bin".to_string() } else { sanitize(&a.ext) };
             let kind = if a.kind.is_empty() { "other".to_string() } else { sanitize(&a.kind) };
             let path = format!("assets/{kind}/images/asset_{}.{ext}", sanitize(n));

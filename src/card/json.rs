@@ -1,8 +1,8 @@
 //! JSON card readers: V1, V2, V3, SillyTavern's hybrid, Pygmalion/Gradio, Agnai,
-//! and the dispatch table of card-formats.md §8.
+//! and the dispatch by keys that tells them apart.
 //!
 //! Every reader ends in `read_data`, which fills a [`Card`] from a `data`-shaped
-//! object, normalising the quirks of §9 (each fix reported as a warning) and
+//! object, normalising the quirks real cards have (each fix reported as a warning) and
 //! keeping every unknown key.
 
 use serde_json::{Map, Value};
@@ -16,7 +16,7 @@ use crate::card::SourceSpec;
 use crate::error::{Error, ErrorCode};
 use crate::lorebook::Lorebook;
 
-/// What a JSON object is, by its keys (card-formats.md §8).
+/// What a JSON object is, by its keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonKind {
     /// A character card of this flavour.
@@ -116,7 +116,7 @@ pub fn card_from_json_value(
                 Some(other) => w.push("spec_unknown", format!("unknown spec `{other}`; read as {}", spec.as_str())),
                 None => w.push(
                     "spec_missing",
-                    format!("`spec` is missing; inferred {} from the fields (Q27)", spec.as_str()),
+                    format!("the card does not say which format version it is; read it as {} from its fields", spec.as_str()),
                 ),
             }
             if spec == SourceSpec::V3 {
@@ -140,7 +140,7 @@ pub fn card_from_json_value(
             };
             let had_book = data.get("character_book").is_some_and(|b| !b.is_null());
             read_data(data, &mut card, limits, w, false)?;
-            // Q9: a book at the top level instead of under `data`.
+            // Some tools put the book at the top level instead of under `data`.
             if let Some(b) = top.shift_remove("character_book") {
                 if !had_book && (b.is_object() || b.is_array()) {
                     w.push("character_book_top_level", "character_book was at the top level; moved under data");
@@ -176,7 +176,7 @@ pub fn card_from_json_value(
     if card.creator_notes.trim() == "Creator's notes go here." {
         w.push(
             "creator_notes_placeholder",
-            "creator_notes held the placeholder \"Creator's notes go here.\"; cleared (Q26)",
+            "the creator notes held only the placeholder \"Creator's notes go here.\"; they were cleared",
         );
         card.creator_notes.clear();
     }
@@ -184,10 +184,10 @@ pub fn card_from_json_value(
     if card.name.trim().is_empty() {
         match file_name.and_then(file_stem) {
             Some(stem) => {
-                w.push("empty_name", format!("the card has no name; using the file name `{stem}` (Q10)"));
+                w.push("empty_name", format!("the card has no name; the file name `{stem}` is used"));
                 card.name = stem;
             }
-            None => w.push("empty_name", "the card has no name (Q10)"),
+            None => w.push("empty_name", "the card has no name"),
         }
     }
     Ok((card, spec))
@@ -326,7 +326,7 @@ fn string_field(k: &str, v: &mut Value, w: &mut Warnings) -> Option<String> {
     match v {
         Value::String(s) => {
             if (k == "character_version" || k == "creator") && (s == "undefined" || s == "null") {
-                w.push("literal_undefined", format!("data.{k} was the literal string `{s}`; read as \"\" (Q22)"));
+                w.push("literal_undefined", format!("the card's `{k}` held the placeholder text `{s}`; read as empty"));
                 return Some(String::new());
             }
             Some(std::mem::take(s))
@@ -335,7 +335,7 @@ fn string_field(k: &str, v: &mut Value, w: &mut Warnings) -> Option<String> {
         Value::Number(_) | Value::Bool(_) => {
             w.push(
                 "number_as_string",
-                format!("data.{k} was a {}; stringified (Q22)", if v.is_number() { "number" } else { "boolean" }),
+                format!("the card's `{k}` was a {} instead of text; converted to text", if v.is_number() { "number" } else { "true/false value" }),
             );
             lenient::string(v)
         }
@@ -347,11 +347,11 @@ fn list_field(k: &str, v: &Value, csv: bool, w: &mut Warnings) -> Option<Vec<Str
     let (list, lossy) = lenient::string_list(v, csv)?;
     if lossy {
         let what = match v {
-            Value::String(_) if csv => "a comma-separated string; split (Q7)",
-            Value::String(_) => "a string; read as a one-item list (Q6)",
-            _ => "an array with non-string items; numbers were stringified, other items dropped",
+            Value::String(_) if csv => "a comma-separated text; split into a list",
+            Value::String(_) => "a single text; read as a one-item list",
+            _ => "a list with items that were not text; numbers were converted to text, other items dropped",
         };
-        w.push(&format!("{k}_coerced"), format!("data.{k} was {what}"));
+        w.push(&format!("{k}_coerced"), format!("the card's `{k}` was {what}"));
     }
     Some(list)
 }
@@ -363,14 +363,14 @@ fn date_field(k: &str, v: &Value, w: &mut Warnings) -> Option<i64> {
             Ok(n) => n,
             Err(_) => {
                 let t = decode::parse_iso8601(s)?;
-                w.push("date_iso", format!("data.{k} was an ISO date string; converted to unix seconds (Q23)"));
+                w.push("date_iso", format!("the card's `{k}` was a date text; converted to a timestamp"));
                 return Some(t);
             }
         },
         _ => return None,
     };
     if secs > 100_000_000_000 {
-        w.push("date_milliseconds", format!("data.{k} looked like milliseconds; divided by 1000 (Q23)"));
+        w.push("date_milliseconds", format!("the card's `{k}` was in milliseconds; converted to seconds"));
         return Some(secs / 1000);
     }
     Some(secs)
@@ -470,7 +470,7 @@ pub(crate) fn read_data(
             },
             "character_book" => match v {
                 Value::Null => {
-                    w.push("character_book_null", "character_book was null; read as absent (Q9)");
+                    w.push("character_book_null", "the card's lorebook was empty (null); read as no lorebook");
                     true
                 }
                 Value::Object(_) | Value::Array(_) => {
@@ -487,7 +487,7 @@ pub(crate) fn read_data(
                         continue;
                     }
                     Value::Null => {
-                        w.push("extensions_null", "data.extensions was null; set to {} (Q11)");
+                        w.push("extensions_null", "the card's extensions were empty (null); read as none");
                         true
                     }
                     _ => {
@@ -508,12 +508,12 @@ pub(crate) fn read_data(
         }
     }
     if !saw_extensions && !v1 {
-        w.push("extensions_missing", "data.extensions was missing; set to {} (Q11)");
+        w.push("extensions_missing", "the card had no extensions field; an empty one was added");
     }
     Ok(())
 }
 
-/// Q8: `talkativeness` as a string, `fav` as a string, `depth_prompt.depth` as `""`,
+/// Loosely typed SillyTavern settings: `talkativeness` as a string, `fav` as a string, `depth_prompt.depth` as `""`,
 /// `depth_prompt.role` as a number.
 fn normalise_extensions(card: &mut Card, w: &mut Warnings) {
     let ext = &mut card.extensions;
@@ -521,7 +521,7 @@ fn normalise_extensions(card: &mut Card, w: &mut Warnings) {
         if !t.is_number() {
             let parsed = lenient::float(t);
             let new = parsed.unwrap_or(0.5);
-            w.push("talkativeness_coerced", format!("extensions.talkativeness was {t}; read as {new} (Q8)"));
+            w.push("talkativeness_coerced", format!("the talkativeness setting was {t}; read as {new}"));
             *t = lenient::num_f64(new);
         }
     }
@@ -539,7 +539,7 @@ fn normalise_extensions(card: &mut Card, w: &mut Warnings) {
                 let n = lenient::int(d).unwrap_or(4);
                 w.push(
                     "depth_prompt_depth_coerced",
-                    format!("extensions.depth_prompt.depth was {d}; read as {n} (Q8)"),
+                    format!("the character note depth was {d}; read as {n}"),
                 );
                 *d = n.into();
             }
@@ -553,7 +553,7 @@ fn normalise_extensions(card: &mut Card, w: &mut Warnings) {
                 };
                 w.push(
                     "depth_prompt_role_coerced",
-                    format!("extensions.depth_prompt.role was {r}; read as {role} (Q8)"),
+                    format!("the character note role was {r}; read as {role}"),
                 );
                 *r = role.into();
             }
@@ -566,7 +566,7 @@ fn normalise_extensions(card: &mut Card, w: &mut Warnings) {
     }
 }
 
-/// Agnai native character export (card-formats.md §6.4).
+/// Agnai native character export.
 fn read_agnai(mut top: Map<String, Value>, card: &mut Card, limits: &Limits, w: &mut Warnings) -> Result<(), Error> {
     let mut agnai = Map::new();
     let take_str = |top: &mut Map<String, Value>, k: &str| top.shift_remove(k).and_then(|v| lenient::string(&v));

@@ -1,5 +1,5 @@
 //! Lenient readers for JSON values whose type varies between tools
-//! (card-formats.md §11: string-or-array, number-or-string, null-as-absent).
+//! (string-or-array, number-or-string, null-as-absent).
 //!
 //! Each helper returns `None` when the value cannot be read as the wanted type,
 //! so the caller decides whether to fall back to a default and warn.

@@ -1,9 +1,9 @@
-//! Character card codec (issue #4): import every card format people have, export
+//! Character card codec: import every card format people have, export
 //! V3 PNG / JSON / CharX, losing nothing.
 //!
 //! # Pipeline
 //!
-//! [`import_card`] sniffs the **content** (never the file name, card-formats.md §0):
+//! [`import_card`] sniffs the **content** (never the file name):
 //!
 //! | first bytes | container | reader |
 //! |---|---|---|
@@ -15,7 +15,7 @@
 //! | other UTF-8 text | Oobabooga YAML | [`yaml`] |
 //!
 //! Every flavour lands in the one V3 [`Card`] model. Quirks are normalised and
-//! reported as [`Warning`]s (§9, Q-numbers in the messages); unknown fields and
+//! reported as [`Warning`]s written for the person importing the card; unknown fields and
 //! `extensions` survive. Failures are typed [`Error`]s: `not_a_card`, `truncated`,
 //! `bad_json`, `too_large`, `unsupported_format`. No input makes the reader panic
 //! or allocate past the [`Limits`].
@@ -23,12 +23,14 @@
 //! [`export`] writes PNG (`chara` V2 backfill + `ccv3`), JSON V2/V3 and CharX.
 
 pub mod archive;
+pub mod bigint;
 pub mod decode;
 pub mod export;
 pub mod json;
 pub mod lenient;
 pub mod limits;
 pub mod model;
+pub mod typecheck;
 pub mod png;
 pub(crate) mod ser;
 pub mod warning;
@@ -134,7 +136,7 @@ pub struct AssetFile {
 pub struct ImportOptions {
     /// Safety limits.
     pub limits: Limits,
-    /// The file name, used only as a fallback card name (Q10).
+    /// The file name, used only as the card name when the card has none.
     pub file_name: Option<String>,
 }
 
@@ -174,7 +176,7 @@ pub enum Sniff {
     Unknown,
 }
 
-/// Looks at the first bytes (card-formats.md §0).
+/// Looks at the first bytes.
 pub fn sniff(bytes: &[u8]) -> Sniff {
     if bytes.starts_with(png::SIGNATURE) {
         return Sniff::Png;
@@ -312,18 +314,18 @@ fn import_png(
             }
         }
         if let Some(t) = found.truncated {
-            return Err(Error::new(ErrorCode::Truncated, format!("PNG: {t}; no card chunk before the damage")));
+            return Err(Error::new(ErrorCode::Truncated, format!("{t}, and no card was found before the damage")));
         }
-        return Err(Error::new(ErrorCode::NotACard, "the PNG has no `chara` or `ccv3` text chunk"));
+        return Err(Error::new(ErrorCode::NotACard, "the PNG holds no character card"));
     }
     if let Some(t) = &found.truncated {
-        w.push("png_truncated", format!("PNG: {t}; the card chunk before it was read"));
+        w.push("png_truncated", format!("{t}; the card stored before the damage was read"));
     }
     if found.ccv3.len() > 1 || found.chara.len() > 1 {
         w.push(
             "png_duplicate_card_chunks",
             format!(
-                "the PNG has {} ccv3 and {} chara chunks; the last readable one is used (Q2)",
+                "the PNG holds the card more than once ({} V3 and {} V2 copies); the last readable copy was used",
                 found.ccv3.len(),
                 found.chara.len()
             ),
@@ -341,7 +343,7 @@ fn import_png(
                     if let Some(e) = last_err.take() {
                         w.push(
                             "png_card_chunk_skipped",
-                            format!("a later card chunk was unreadable ({}); used an earlier one", e.message()),
+                            format!("one copy of the card in the PNG was damaged ({}); the card was read from another copy", e.message()),
                         );
                     }
                     w.0.extend(local.0);
@@ -362,7 +364,7 @@ fn png_assets(card: &Card, chunks: &[(String, Vec<u8>)], _limits: &Limits, w: &m
     for (id, text) in chunks {
         match decode::b64_decode_lenient(text) {
             Some(bytes) => out.push(AssetFile { path: format!("__asset:{id}"), bytes }),
-            None => w.push("png_asset_unreadable", format!("chunk chara-ext-asset_:{id} is not base64; skipped")),
+            None => w.push("png_asset_unreadable", format!("embedded asset {id} in the PNG is damaged and was skipped")),
         }
     }
     if let Some(assets) = &card.assets {
@@ -371,7 +373,7 @@ fn png_assets(card: &Card, chunks: &[(String, Vec<u8>)], _limits: &Limits, w: &m
                 if !out.iter().any(|f| f.path[8..] == *n) {
                     w.push(
                         "asset_missing",
-                        format!("asset `{}` refers to chunk {} which is not in the PNG", a.name, a.uri),
+                        format!("asset `{}` ({}) is not stored in the PNG; the reference is kept", a.name, a.uri),
                     );
                 }
             }

@@ -15,7 +15,7 @@
 //! [`Card`] keeps the standard fields typed and every other key in three maps:
 //! [`Card::extensions`] (`data.extensions`), [`Card::data_extra`] (unknown keys of
 //! `data`) and [`Card::extra`] (unknown top-level keys). [`Card::to_v3_value`]
-//! writes them all back, so import → edit → export loses nothing (Q12).
+//! writes them all back, so import → edit → export loses nothing.
 //!
 //! [`serde::Serialize`] writes the V3 object; [`serde::Deserialize`] reads V1/V2/V3
 //! objects leniently (see [`crate::card::json::card_from_json_value`] for the
@@ -65,7 +65,7 @@ impl Asset {
                 ("uri", Some(s)) => a.uri = s,
                 ("name", Some(s)) => a.name = s,
                 ("ext", Some(s)) => {
-                    // Q18: `.png` → `png`
+                    // Some writers put a dot in front: `.png` → `png`
                     if let Some(t) = s.strip_prefix('.') {
                         warnings.push("asset_ext_dot", format!("asset ext `{s}` had a leading dot; normalised"));
                         a.ext = t.to_string();
@@ -190,7 +190,7 @@ impl Card {
         }
     }
 
-    /// Writes the V2 backfill (card-formats.md §10.1 rule 4): `chara_card_v2` with
+    /// Writes the V2 backfill: `chara_card_v2` with
     /// the V1 fields copied to the top level, decorators stripped from lorebook
     /// content, V3-only fields dropped (they live in the `ccv3` chunk / V3 export).
     /// Unknown `data` keys are kept (V2 readers must ignore them).

@@ -13,7 +13,8 @@
 //! Card text (`chara` = V1/V2/V3 JSON, `ccv3` = V3 JSON, base64 of UTF-8) may sit in
 //! any of the three text chunk types, before or after `IDAT`, and several times.
 //! The reader walks every chunk up to `IEND`, ignores bad CRCs on other chunks
-//! (Q1), and picks `ccv3` before `chara`, the *last* decodable one of each (Q2).
+//! (editors break them), and picks `ccv3` before `chara`, the *last* decodable one
+//! of each (tools that append a new card leave the old one in place).
 //! RisuAI's `chara-ext-asset_:N` chunks hold base64 asset bytes referenced as
 //! `__asset:N`.
 
@@ -70,23 +71,23 @@ pub fn walk(bytes: &[u8]) -> Walk<'_> {
     let mut w = Walk::default();
     let mut pos = SIGNATURE.len();
     if bytes.len() < pos {
-        w.truncated = Some("the file ends inside the PNG signature".into());
+        w.truncated = Some("the file is cut short: it ends inside the PNG signature".into());
         return w;
     }
     loop {
         if pos == bytes.len() {
-            w.truncated = Some("the file ends before IEND".into());
+            w.truncated = Some("the file is cut short: the PNG image data does not end properly".into());
             break;
         }
         if bytes.len() - pos < 12 {
-            w.truncated = Some(format!("the file ends inside a chunk header at byte {pos}"));
+            w.truncated = Some("the file is cut short: it ends in the middle of a PNG chunk".into());
             break;
         }
         let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
         let kind: [u8; 4] = bytes[pos + 4..pos + 8].try_into().unwrap();
         if len > (1 << 31) || bytes.len() - pos - 12 < len {
             w.truncated = Some(format!(
-                "chunk `{}` at byte {pos} declares {len} bytes but the file ends first",
+                "the file is cut short: its `{}` chunk is incomplete",
                 String::from_utf8_lossy(&kind)
             ));
             break;
@@ -185,7 +186,7 @@ pub fn collect(bytes: &[u8], limits: &Limits, budget: &mut Budget, w: &mut Warni
                 if !c.crc_ok() {
                     w.push(
                         "png_bad_crc",
-                        format!("the `{}` chunk has a wrong CRC; read anyway", String::from_utf8_lossy(kw)),
+                        format!("the PNG's `{}` text chunk is damaged (its checksum does not match); it was read anyway", String::from_utf8_lossy(kw)),
                     );
                 }
                 let t = match read_text(c, limits.max_json_bytes, budget) {
@@ -195,7 +196,7 @@ pub fn collect(bytes: &[u8], limits: &Limits, budget: &mut Budget, w: &mut Warni
                     Err(e) => {
                         w.push(
                             "png_chunk_unreadable",
-                            format!("a `{}` chunk: {}", String::from_utf8_lossy(kw), e.message()),
+                            format!("a `{}` text chunk in the PNG could not be read and was skipped: {}", String::from_utf8_lossy(kw), e.message()),
                         );
                         continue;
                     }
@@ -204,7 +205,7 @@ pub fn collect(bytes: &[u8], limits: &Limits, budget: &mut Budget, w: &mut Warni
                     w.push(
                         "png_compressed_text",
                         format!(
-                            "the `{}` card chunk is {}; SillyTavern and RisuAI only read tEXt (Q17)",
+                            "the card's `{}` text is stored compressed ({}); it was read, but SillyTavern and RisuAI only read uncompressed text, so re-export the card for them",
                             String::from_utf8_lossy(kw),
                             String::from_utf8_lossy(&c.kind)
                         ),
@@ -241,18 +242,18 @@ pub fn payload_to_json_bytes<'a>(text: &'a [u8], limits: &Limits) -> Result<Cow<
     if t.starts_with(b"rcc||") {
         return Err(Error::new(
             ErrorCode::UnsupportedFormat,
-            "this is an encrypted RisuAI card (rcc||), which is not supported (Q24)",
+            "this is an encrypted RisuAI card, which cannot be read",
         ));
     }
     if t.len() / 4 * 3 > limits.max_json_bytes + 3 {
         return Err(Error::new(
             ErrorCode::TooLarge,
-            format!("a card chunk holds {} bytes of base64; the JSON limit is {}", t.len(), limits.max_json_bytes),
+            format!("the card text in the PNG is about {} bytes; the limit is {}", t.len() / 4 * 3, limits.max_json_bytes),
         ));
     }
     decode::b64_decode_lenient(t)
         .map(Cow::Owned)
-        .ok_or_else(|| Error::new(ErrorCode::BadJson, "a card chunk is neither base64 nor JSON"))
+        .ok_or_else(|| Error::new(ErrorCode::BadJson, "the card text in the PNG is neither base64 nor JSON"))
 }
 
 /// Writes one chunk (length, type, data, CRC) to `out`.
@@ -279,7 +280,7 @@ fn is_card_text_chunk(c: &Chunk<'_>) -> bool {
 }
 
 /// Rebuilds a PNG with the given text chunks (keyword, base64 text) in place of
-/// every old card chunk (card-formats.md §10.1). The new chunks go right before
+/// every old card chunk. The new chunks go right before
 /// `IEND`, or before the first remaining text chunk so that readers taking the
 /// first tEXt chunk (Agnai) see the card first. Every other chunk (colour, APNG,
 /// other metadata) is kept byte-for-byte.
@@ -289,7 +290,7 @@ pub fn embed_text_chunks(png: &[u8], texts: &[(&str, &[u8])]) -> Result<Vec<u8>,
     }
     let walk = walk(png);
     if let Some(t) = walk.truncated {
-        return Err(Error::new(ErrorCode::Truncated, format!("the avatar PNG is damaged: {t}")));
+        return Err(Error::new(ErrorCode::Truncated, format!("the avatar image is a damaged PNG ({t})")));
     }
     let kept: Vec<&Chunk<'_>> = walk.chunks.iter().filter(|c| !is_card_text_chunk(c)).collect();
     let insert_at = kept

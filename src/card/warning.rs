@@ -1,8 +1,8 @@
 //! Import/export warnings: every fix-up of a quirky input is reported, never silent.
 //!
 //! A [`Warning`] has a stable machine-readable `code` (snake_case, usually naming the
-//! quirk from the format reference, e.g. `alternate_greetings_string` for Q6) and a
-//! human-readable `message`. Warnings never stop an import; errors do.
+//! quirk, e.g. `tags_coerced`) and a `message` written for the person reading it
+//! (what was wrong and what was done, without internal references). Warnings never stop an import; errors do.
 
 use serde::{Deserialize, Serialize};
 

@@ -17,7 +17,7 @@
 //! lists, anchors) is rejected as `bad_json` — the YAML counterpart of a parse error —
 //! which keeps this reader ~150 lines instead of a 28 KB YAML crate.
 //!
-//! Mapping to V3 (card-formats.md §6.3): `name` (or `char_name`/`bot`) → `name`,
+//! Mapping to V3: `name` (or `char_name`/`bot`) → `name`,
 //! `context` → `description`, `greeting` → `first_mes`, `example_dialogue` →
 //! `mes_example`; all other keys are kept in `extensions.oobabooga`.
 
@@ -315,7 +315,7 @@ pub fn read_oobabooga(text: &str, w: &mut Warnings) -> Result<Card, Error> {
         card.extensions.insert("oobabooga".into(), Value::Object(rest));
     }
     if card.name.trim().is_empty() {
-        w.push("empty_name", "the YAML character has no name (Q10)");
+        w.push("empty_name", "the YAML character has no name");
     }
     Ok(card)
 }

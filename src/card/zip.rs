@@ -7,7 +7,7 @@
 //! gives the central directory's size and offset. When the zip is preceded by
 //! other bytes (a JPEG in RisuAI's "CharX embedded JPEG", or a self-extractor), the
 //! stored offsets are relative to the start of the zip, so every offset is shifted
-//! by `delta = eocd_pos - cd_size - cd_offset` (Q20). Local headers are then read
+//! by `delta = eocd_pos - cd_size - cd_offset`. Local headers are then read
 //! for the data start. Methods: 0 (stored) and 8 (deflate); declared sizes are
 //! checked against the limits before inflating, and inflation itself is capped.
 //! ZIP64 and encrypted entries are `unsupported_format`.

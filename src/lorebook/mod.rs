@@ -1,4 +1,4 @@
-//! The one lorebook model and lorebook file formats (issue #4).
+//! The one lorebook model and lorebook file formats.
 //!
 //! * [`model`]: [`Lorebook`] / [`LorebookEntry`], a superset of V2/V3 `character_book`
 //!   and SillyTavern World Info entries (the World Info engine runs on it).

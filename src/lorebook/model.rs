@@ -4,7 +4,7 @@
 //! # Two dialects, one model
 //!
 //! Lorebook entries reach us in two spellings of mostly the same data
-//! (card-formats.md §2.1, §3.3, §7.1, §7.5):
+//! (V2/V3 `character_book` and SillyTavern World Info):
 //!
 //! | concept | V2/V3 `character_book` entry | SillyTavern World Info entry |
 //! |---|---|---|
@@ -18,7 +18,7 @@
 //!
 //! [`LorebookEntry`] stores the *meaning* once, in typed fields with SillyTavern's
 //! semantics, so the World Info engine runs on it unchanged. Reading accepts both
-//! dialects (and the key-spelling variants of Q13); typed SillyTavern settings found
+//! dialects (and the key-spelling variants different tools write); typed SillyTavern settings found
 //! in a card entry's `extensions` are lifted out of the map into the typed fields.
 //! Every key we do not know stays in [`LorebookEntry::extra`] (entry level) or in
 //! [`LorebookEntry::extensions`], and is written back.
@@ -237,7 +237,7 @@ impl CharacterFilter {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LorebookEntry {
     /// Numeric identity (ST `uid`). From `uid`, else a numeric `id`, else the array index;
-    /// made unique within the book on import (collisions are renumbered, Q14).
+    /// made unique within the book on import (collisions are renumbered).
     pub uid: i64,
     /// The `id` exactly as the source V2/V3 entry gave it (number or string), if any.
     pub id: Option<EntryId>,
@@ -1012,7 +1012,7 @@ impl LorebookEntry {
             e.id = Some(EntryId::Int(e.uid));
         }
 
-        // Lift SillyTavern settings out of `extensions` (snake_case, with aliases, Q13).
+        // Lift SillyTavern settings out of `extensions` (snake_case, with the aliases other tools write).
         // The precise `extensions.position` wins over the spec's coarse string.
         if !e.extensions.is_empty() {
             // The known settings present, each with its best-ranked spelling (only that one is
@@ -1110,7 +1110,7 @@ impl LorebookEntry {
         Value::Object(m)
     }
 
-    /// Decorator lines at the start of `content` (card-formats.md §3.4), parsed on demand.
+    /// Decorator lines at the start of `content`, parsed on demand.
     /// The content itself is never modified.
     pub fn decorators(&self) -> Vec<Decorator> {
         parse_decorators(&self.content).0
@@ -1237,7 +1237,7 @@ impl Lorebook {
                 }
             }
             Some(Value::Object(map)) => {
-                // Q9 / ST WI: entries keyed by uid. Sort numerically by key (then textually).
+                // SillyTavern World Info: entries keyed by uid. Sort numerically by key (then textually).
                 check_count(map.len(), limits)?;
                 let mut items: Vec<(String, Value)> = map.into_iter().collect();
                 items.sort_by(|a, b| match (a.0.parse::<i64>(), b.0.parse::<i64>()) {
@@ -1269,7 +1269,7 @@ impl Lorebook {
         Ok(book)
     }
 
-    /// Makes every `uid` unique (Q14): later duplicates get the next free number; the
+    /// Makes every `uid` unique: later duplicates get the next free number; the
     /// original value is kept in `extensions.original_uid`.
     fn dedupe_uids(&mut self, warnings: &mut Warnings) {
         let mut seen = std::collections::HashSet::with_capacity(self.entries.len());
