@@ -227,6 +227,11 @@ pub struct SyncOutcome {
     pub link: ChatLink,
 }
 
+/// True when two message lists save as the same chat lines.
+fn same_as_saved(a: &[NewMessage], b: &[NewMessage]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || new_message_to_st(x) == new_message_to_st(y))
+}
+
 /// SillyTavern chat lines (header first) for a message list.
 pub fn to_lines(link: &ChatLink, messages: &[NewMessage]) -> Vec<Value> {
     let mut meta = if link.chat_metadata.is_object() { link.chat_metadata.clone() } else { json!({}) };
@@ -287,8 +292,9 @@ impl<T: Transport> StClient<T> {
             let merged = merge(&messages, &remote);
             messages = merged.messages;
             if !merged.remote_changed {
-                // The server has every message of ours (first load, or verified read-back).
-                let local_changed = messages.as_slice() != local;
+                // The server has every message of ours (first load, or verified read-back). The
+                // server's copies of our own messages are what we sent: compared as saved.
+                let local_changed = !same_as_saved(&messages, local);
                 return Ok(SyncOutcome { messages, local_changed, conflicts, overwritten, link });
             }
             if conflicts > MAX_MERGE_ROUNDS {
@@ -624,6 +630,19 @@ mod tests {
         assert!(server.contains(&"from A".to_string()) && server.contains(&"from B".to_string()), "{server:?}");
         assert_eq!(ra.overwritten + rb.overwritten, 1, "the overwritten save was seen and repaired: {ra:?} {rb:?}");
         assert!(ra.conflicts + rb.conflicts >= 1);
+    }
+
+    #[test]
+    fn a_lone_writer_whose_save_is_read_back_has_nothing_to_change_locally() {
+        use crate::client::share::testutil::block_on;
+        let srv = std::rc::Rc::new(server::Server::default());
+        let link = ChatLink { avatar: "A.png".into(), file: "A - 1".into(), is_group: false, integrity: "chat-1".into(), chat_metadata: json!({}) };
+        let mut base = vec![msg("A", false, 1_795_737_600_000, "hello"), msg("U", true, 1_795_737_601_000, "hi")];
+        base[0].extra = Some(json!({"api": "custom"}));
+        let out = block_on(writer(&srv).sync_chat(&link, &base, false)).unwrap();
+        assert_eq!(srv.saves.get(), 1);
+        assert!(!out.local_changed, "the read-back is our own save: {:?}", out.messages);
+        assert_eq!((out.conflicts, out.overwritten), (0, 0));
     }
 
     #[test]

@@ -94,19 +94,21 @@ fn page_origin() -> String {
 }
 
 fn build_body(body: &Body, headers: &Headers) -> Result<Option<JsValue>> {
-    // Multipart bodies are encoded here, not by `FormData` (which turns `\n` into `\r\n` in
-    // text fields): the server gets every byte as given.
-    if let Some((content_type, bytes)) = body.encode_multipart() {
-        headers.set("Content-Type", &content_type).map_err(|e| js_err("headers", e))?;
-        return Ok(Some(Uint8Array::from(bytes.as_slice()).into()));
-    }
     Ok(match body {
         Body::Empty => None,
         Body::Json(v) => {
             headers.set("Content-Type", "application/json").map_err(|e| js_err("headers", e))?;
             Some(JsValue::from_str(&v.to_string()))
         }
-        Body::Multipart { .. } => unreachable!("encoded above"),
+        // Encoded here, not by `FormData` (which turns `\n` into `\r\n` in text fields): the
+        // server gets every byte as given.
+        Body::Multipart { .. } => match body.encode_multipart() {
+            Some((content_type, bytes)) => {
+                headers.set("Content-Type", &content_type).map_err(|e| js_err("headers", e))?;
+                Some(Uint8Array::from(bytes.as_slice()).into())
+            }
+            None => None,
+        },
     })
 }
 
