@@ -1,7 +1,11 @@
 // SillyTavern client benchmark (issue #7), in headless Chromium against a real local SillyTavern:
 //   st_call_overhead      one read call through our client (CSRF, limiter, sharing, typed result)
 //                         vs a raw fetch + JSON.parse of the same endpoint, same page, same server
-//   st_cached_list_1000   the character list of 1,000 characters from our cache vs a raw fetch of it
+//   st_cached_list_1000   the character list of 1,000 characters from our memory cache vs the same
+//                         list from a plain JS cache (a Map entry with its fetch time, max-age check,
+//                         shallow copy) in front of a raw fetch: both sides serve a cached list
+//   st_fresh_list_1000    the same list fetched fresh from the server by both: our client vs a raw
+//                         fetch + JSON.parse
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,14 +45,25 @@ try {
     };
     const res = {};
     // Interleave the two sides twice and keep each side's best median.
-    const pair = async (name, ours, peer, n, oursInner = 1) => {
-      const o = Math.min(await median(ours, n, oursInner), await median(ours, n, oursInner));
-      const p = Math.min(await median(peer, n), await median(peer, n));
+    const pair = async (name, ours, peer, n, inner = 1) => {
+      const o = Math.min(await median(ours, n, inner), await median(ours, n, inner));
+      const p = Math.min(await median(peer, n, inner), await median(peer, n, inner));
       res[name] = { ours: o, peer: p };
     };
     await pair("st_call_overhead", () => c.groups(), () => raw("/api/groups/all"), 40);
     const count = (await c.characters()).length;
-    await pair("st_cached_list_1000", () => c.characters({ maxAgeMs: 1e9 }), () => raw("/api/characters/all"), 10, 100);
+    // The peer's cache: what an app would write around fetch — one entry per request, its age
+    // checked on each read, a shallow copy returned (as ours does).
+    const peerCache = new Map();
+    const peerCached = async (path, maxAgeMs) => {
+      const hit = peerCache.get(path);
+      if (hit && performance.now() - hit.at < maxAgeMs) return hit.value.slice();
+      const value = await raw(path);
+      peerCache.set(path, { at: performance.now(), value });
+      return value.slice();
+    };
+    await pair("st_cached_list_1000", () => c.characters({ maxAgeMs: 1e9 }), () => peerCached("/api/characters/all", 1e9), 10, 100);
+    await pair("st_fresh_list_1000", () => c.characters(), () => raw("/api/characters/all"), 10);
     return { res, count };
   }, env.stUrl);
   if (out.count < 1000) throw new Error(`expected 1000 characters, server listed ${out.count}`);
@@ -57,7 +72,7 @@ try {
     console.log(`BENCH ${name} ours_ms=${f(ours)} peer_ms=${f(peer)} ratio=${(peer / ours).toFixed(2)}`);
   }
   const o = out.res.st_call_overhead;
-  console.log(`st_call_overhead: added per call ${(o.ours - o.peer).toFixed(3)} ms (goal < 2 ms); cached list of ${out.count}: ${f(out.res.st_cached_list_1000.ours)} ms (goal < 5 ms)`);
+  console.log(`st_call_overhead: added per call ${(o.ours - o.peer).toFixed(3)} ms (goal < 2 ms); cached list of ${out.count}: ${f(out.res.st_cached_list_1000.ours)} ms (goal < 5 ms); fresh list: ${f(out.res.st_fresh_list_1000.ours)} ms vs ${f(out.res.st_fresh_list_1000.peer)} ms`);
 } finally {
   await env.stop();
 }

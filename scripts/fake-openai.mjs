@@ -26,17 +26,18 @@ function demoReply(j) {
     : "*waves.* Hello! I am the demo model. Say something and I will answer, token by token.";
 }
 
-export async function startFakeOpenAI({ port = 0, record = false } = {}) {
+/** `cors: false` answers without any CORS header (a server the browser refuses to read). */
+export async function startFakeOpenAI({ port = 0, record = false, cors: withCors = true } = {}) {
   const stats = {};
   const requests = [];
   const sockets = new Set();
   const server = createServer((req, res) => {
-    const cors = {
+    const cors = withCors ? {
       "access-control-allow-origin": "*",
       "access-control-allow-headers": "content-type, authorization",
       "access-control-allow-methods": "GET, POST, OPTIONS",
       "access-control-expose-headers": "retry-after",
-    };
+    } : {};
     if (req.method === "OPTIONS") return res.writeHead(204, cors).end();
     if (req.url === "/stats") return res.writeHead(200, { ...cors, "content-type": "application/json" }).end(JSON.stringify(stats));
     if (record && req.url === "/requests") {

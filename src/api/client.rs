@@ -30,7 +30,9 @@ export interface SillyTavernClientOptions {
   baseUrl: string;
   /** Per-request timeout in ms (default 30000; 0 = none). */
   timeoutMs?: number;
-  /** Token bucket per server (default: burst 10, 5 requests/s). */
+  /** Token bucket per server for reads and writes (default: burst 10, 5 requests/s).
+   *  Generations through this server have a bucket of their own with the same settings, so a
+   *  generation never waits behind list or CRUD calls. */
   rateLimit?: { capacity: number; refillPerSec: number };
   /** Retries of transient failures (default: 3 retries, 500 ms base, 30 s cap). */
   retry?: { maxRetries: number; baseDelayMs: number; maxDelayMs: number };
@@ -68,8 +70,12 @@ export interface ChatSyncResult {
   messages: BridgeMessage[];
   /** True when the local chat must be replaced by `messages`. */
   localChanged: boolean;
-  /** Integrity conflicts resolved by merging. */
+  /** Concurrent changes met and resolved by merging and saving again: integrity conflicts,
+   *  plus `overwritten`. */
   conflicts: number;
+  /** Times another writer's save dropped messages this sync had saved (seen by reading the chat
+   *  back after saving); each was repaired by merging and saving again. */
+  overwritten: number;
   link: ChatLink;
 }
 /** A SillyTavern World Info file. */
@@ -138,9 +144,16 @@ fn sync_result(o: crate::client::bridge::SyncOutcome) -> Result<JsValue, JsValue
         messages: Vec<NewMessage>,
         local_changed: bool,
         conflicts: usize,
+        overwritten: usize,
         link: ChatLink,
     }
-    to_js_value(&Out { messages: o.messages, local_changed: o.local_changed, conflicts: o.conflicts, link: o.link })
+    to_js_value(&Out {
+        messages: o.messages,
+        local_changed: o.local_changed,
+        conflicts: o.conflicts,
+        overwritten: o.overwritten,
+        link: o.link,
+    })
 }
 
 fn number(opts: &JsValue, name: &str) -> Option<f64> {
@@ -565,7 +578,8 @@ impl JsStClient {
 
     /// Syncs a local chat (`messages` in the local store's shape) with its linked SillyTavern
     /// chat: loads the server copy, merges — no message of either side is lost — and saves the
-    /// merge (retrying through integrity conflicts); `force: true` overwrites the server copy
+    /// merge, then reads it back to verify that every message is there (merging and saving again
+    /// through integrity conflicts and saves of other writers); `force: true` overwrites the server copy
     /// instead (only when the user asked). When `localChanged`, replace the local messages with
     /// `messages`, and keep the returned `link`.
     #[wasm_bindgen(js_name = syncChat, unchecked_return_type = "Promise<ChatSyncResult>")]
@@ -724,14 +738,14 @@ impl JsStClient {
 }
 
 /// Finds the SillyTavern character a local card corresponds to: the same avatar file name
-/// (`avatarHint`) first, else the same name and description. Resolves to its avatar or `null`.
-#[wasm_bindgen(js_name = matchCharacter)]
+/// (`avatarHint`) first, else the same name and description. Returns its avatar or `null`.
+#[wasm_bindgen(js_name = matchCharacter, unchecked_return_type = "string | null")]
 pub fn match_character(
     #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] card: JsValue,
     #[wasm_bindgen(js_name = avatarHint)] avatar_hint: Option<String>,
     #[wasm_bindgen(js_name = stCharacters, unchecked_param_type = "StCharacter[]")] st_characters: JsValue,
-) -> Result<Option<String>, JsValue> {
+) -> Result<JsValue, JsValue> {
     let card: Value = from_js_value(card, "card")?;
     let list: Vec<Value> = from_js_value(st_characters, "stCharacters")?;
-    Ok(crate::client::bridge::match_character(&card, avatar_hint.as_deref(), &list))
+    Ok(crate::client::bridge::match_character(&card, avatar_hint.as_deref(), &list).map_or(JsValue::NULL, |a| JsValue::from_str(&a)))
 }

@@ -32,6 +32,10 @@ export type GenerationBackend =
 /** The host app's own LLM (e.g. NextChat's `llm.chat`): resolve to the whole text, or yield chunks. */
 export type HostLlmCallback = (request: GenerateRequest, options: { signal?: AbortSignal }) =>
   Promise<string> | AsyncIterable<string>;
+/** Generations through a SillyTavern client (`st.generator(…)`) are rate limited by a bucket of
+ *  their own (the client's `rateLimit` settings, default burst 10 then 5/s), separate from the
+ *  client's list and CRUD calls: a generation never waits behind background reads. Direct
+ *  "openAi" and "host" backends are not rate limited. */
 export interface GeneratorOptions {
   backends: GenerationBackend[];
   /** Required when a backend has kind "host". */

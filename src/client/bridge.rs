@@ -9,9 +9,19 @@
 //! remote order with local-only messages placed after the message that preceded them locally;
 //! a message present on both sides with different texts keeps every text as a swipe; the local
 //! selection becomes current only when the server does not know that text yet (a new edit or
-//! swipe), else the server's selection stays. [`StClient::sync_chat`] saves the local version and, when
-//! SillyTavern's integrity check says the file changed elsewhere, reloads it, merges, and saves
-//! the merge under the server's integrity id — it never forces unless the caller asks.
+//! swipe), else the server's selection stays. [`StClient::sync_chat`] loads the server copy,
+//! merges, saves the merge under the server's integrity id — it never forces unless the caller
+//! asks — and then reads the chat back to verify that every message it saved is there.
+//!
+//! Why the read-back: SillyTavern's integrity id names a chat, not a version, so a save cannot be
+//! made conditional on the version that was loaded. Two writers that load the same version and
+//! save one after the other both succeed, and the second save drops the first one's new
+//! messages. The read-back sees that, merges the server copy again and saves again (bounded by
+//! [`MAX_MERGE_ROUNDS`]); the outcome counts such rounds in [`SyncOutcome::overwritten`].
+//! A save of such a writer can still be on its way when we read back, so the chat is read once
+//! more after twice the slowest round trip of the sync (50 ms at least). What no client-side check can see is a writer even
+//! slower than that (its load before our save, its save after our second look): our messages
+//! then stay in our local copy, and our next sync puts them back on the server.
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,9 +33,14 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::store::jsonl::{new_message_to_st, parse_chat_jsonl};
 use crate::store::schema::NewMessage;
 
-/// How many times [`StClient::sync_chat`] reloads and merges after integrity conflicts before
-/// giving up (another client keeps writing).
-pub const MAX_MERGE_ROUNDS: usize = 3;
+/// How many times [`StClient::sync_chat`] reloads, merges and saves again after an integrity
+/// conflict or a save of ours that another writer overwrote, before giving up (another client
+/// keeps writing).
+pub const MAX_MERGE_ROUNDS: usize = 6;
+
+/// Bounds of the wait before [`StClient::sync_chat`]'s second look at a saved chat (ms).
+const SETTLE_MIN_MS: f64 = 50.0;
+const SETTLE_MAX_MS: f64 = 2_000.0;
 
 fn base_key(m: &NewMessage) -> String {
     match m.send_date {
@@ -166,8 +181,9 @@ pub fn match_character(card: &Value, avatar_hint: Option<&str>, st_characters: &
             return avatar_of(c);
         }
     }
+    // Newlines are compared as `\n` (a server may have stored `\r\n`).
     let field = |c: &Value, k: &str| -> String {
-        c.get("data").and_then(|d| d.get(k)).or_else(|| c.get(k)).and_then(Value::as_str).unwrap_or("").trim().to_string()
+        c.get("data").and_then(|d| d.get(k)).or_else(|| c.get(k)).and_then(Value::as_str).unwrap_or("").trim().replace("\r\n", "\n")
     };
     let (name, desc) = (field(card, "name"), field(card, "description"));
     if name.is_empty() {
@@ -201,10 +217,19 @@ pub struct SyncOutcome {
     pub messages: Vec<NewMessage>,
     /// True when the local copy must be replaced by `messages`.
     pub local_changed: bool,
-    /// Integrity conflicts met (each resolved by a merge).
+    /// Concurrent changes met and resolved by merging again: integrity conflicts plus
+    /// [`SyncOutcome::overwritten`].
     pub conflicts: usize,
+    /// Saves of ours that another writer overwrote before our read-back, dropping messages we
+    /// had saved; each was repaired by merging and saving again.
+    pub overwritten: usize,
     /// The link with the integrity id now on the server.
     pub link: ChatLink,
+}
+
+/// True when two message lists save as the same chat lines.
+fn same_as_saved(a: &[NewMessage], b: &[NewMessage]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || new_message_to_st(x) == new_message_to_st(y))
 }
 
 /// SillyTavern chat lines (header first) for a message list.
@@ -236,22 +261,28 @@ impl<T: Transport> StClient<T> {
     }
 
     /// Brings the linked SillyTavern chat and `local` together: loads the server copy, merges
-    /// (nothing lost on either side), and saves the merge when it adds anything, under the
-    /// server's integrity id. SillyTavern's integrity id names a chat, not a version — two
-    /// writers of the same chat share it — so the load-merge-save is what protects concurrent
-    /// writers; a `400 integrity` (the file was replaced by another chat meanwhile) triggers a
-    /// reload and merge, at most [`MAX_MERGE_ROUNDS`] times. With `force` the local version
-    /// overwrites the server's without loading it (only when the user asked for it).
+    /// (nothing lost on either side), saves the merge when it adds anything, under the server's
+    /// integrity id, and reads the chat back to check that every message of the merge is there.
+    /// A `400 integrity` (the file was replaced by another chat meanwhile) or a read-back that
+    /// misses messages (another writer saved over ours) triggers another merge and save, at most
+    /// [`MAX_MERGE_ROUNDS`] times in all; then it fails with `integrity_conflict` (the local copy
+    /// still has everything). With `force` the local version overwrites the server's without
+    /// loading it (only when the user asked for it).
     pub async fn sync_chat(&self, link: &ChatLink, local: &[NewMessage], force: bool) -> Result<SyncOutcome> {
         let mut link = link.clone();
         if force {
             self.save_lines(&link, &to_lines(&link, local), true).await?;
-            return Ok(SyncOutcome { messages: local.to_vec(), local_changed: false, conflicts: 0, link });
+            return Ok(SyncOutcome { messages: local.to_vec(), local_changed: false, conflicts: 0, overwritten: 0, link });
         }
         let mut messages = local.to_vec();
-        let mut conflicts = 0;
+        let (mut conflicts, mut overwritten) = (0, 0);
+        // The slowest round trip of this sync: a concurrent writer's save can trail its load by
+        // about that much.
+        let mut slowest = 0.0f64;
+        // The server copy: loaded at first, then the read-back of our last save.
+        let mut lines = self.timed(&mut slowest, self.load_lines(&link)).await?;
         loop {
-            let (header, remote) = from_lines(&self.load_lines(&link).await?);
+            let (header, remote) = from_lines(&lines);
             if let Some(meta) = header.get("chat_metadata").filter(|m| m.is_object()) {
                 if let Some(id) = meta.get("integrity").and_then(Value::as_str) {
                     link.integrity = id.to_string();
@@ -261,24 +292,60 @@ impl<T: Transport> StClient<T> {
             let merged = merge(&messages, &remote);
             messages = merged.messages;
             if !merged.remote_changed {
-                let local_changed = messages.as_slice() != local;
-                return Ok(SyncOutcome { messages, local_changed, conflicts, link });
+                // The server has every message of ours (first load, or verified read-back). The
+                // server's copies of our own messages are what we sent: compared as saved.
+                let local_changed = !same_as_saved(&messages, local);
+                return Ok(SyncOutcome { messages, local_changed, conflicts, overwritten, link });
             }
-            match self.save_lines(&link, &to_lines(&link, &messages), false).await {
-                Ok(()) => {
-                    let local_changed = messages.as_slice() != local;
-                    return Ok(SyncOutcome { messages, local_changed, conflicts, link });
-                }
-                Err(e) if e.code() == ErrorCode::IntegrityConflict && conflicts < MAX_MERGE_ROUNDS => conflicts += 1,
+            if conflicts > MAX_MERGE_ROUNDS {
+                return Err(Error::new(
+                    ErrorCode::IntegrityConflict,
+                    format!(
+                        "the chat kept being changed on the server by another writer ({conflicts} merges); the server \
+                         copy may lack messages of this copy, which still has them all: sync again"
+                    ),
+                ));
+            }
+            match self.timed(&mut slowest, self.save_lines(&link, &to_lines(&link, &messages), false)).await {
+                Ok(()) => {}
                 Err(e) if e.code() == ErrorCode::IntegrityConflict => {
-                    return Err(Error::new(
-                        ErrorCode::IntegrityConflict,
-                        format!("the chat kept being replaced on the server ({conflicts} merges); nothing was lost, try again"),
-                    ))
+                    conflicts += 1;
+                    lines = self.timed(&mut slowest, self.load_lines(&link)).await?;
+                    continue;
                 }
                 Err(e) => return Err(e),
             }
+            // Verify: read back. A copy that lacks any of our messages was overwritten by a
+            // writer that loaded before our save landed: merge with it and save again.
+            lines = self.timed(&mut slowest, self.load_lines(&link)).await?;
+            if !self.has_all(&messages, &lines) {
+                overwritten += 1;
+                conflicts += 1;
+                continue;
+            }
+            // Such a save can still be on its way (sent from a copy loaded just before ours
+            // landed): look once more, after twice the slowest round trip seen.
+            self.transport().sleep((2.0 * slowest).clamp(SETTLE_MIN_MS, SETTLE_MAX_MS)).await;
+            lines = self.load_lines(&link).await?;
+            if !self.has_all(&messages, &lines) {
+                overwritten += 1;
+                conflicts += 1;
+            }
         }
+    }
+
+    /// Awaits `f`, keeping the longest time such a call took in `slowest`.
+    async fn timed<R>(&self, slowest: &mut f64, f: impl std::future::Future<Output = R>) -> R {
+        let start = self.transport().now_ms();
+        let r = f.await;
+        *slowest = slowest.max(self.transport().now_ms() - start);
+        r
+    }
+
+    /// True when the chat `lines` contain every message (and every text) of `messages`.
+    fn has_all(&self, messages: &[NewMessage], lines: &[Value]) -> bool {
+        let (_, back) = from_lines(lines);
+        !merge(messages, &back).remote_changed
     }
 }
 
@@ -438,6 +505,178 @@ mod tests {
         assert_eq!(match_character(&card, None, &st).as_deref(), Some("Alice1.png"));
         assert_eq!(match_character(&card, Some("Gone.png"), &st).as_deref(), Some("Alice1.png"));
         assert_eq!(match_character(&json!({"data": {"name": "Bob"}}), None, &st), None);
+        let crlf = vec![json!({"avatar": "Multi.png", "name": "M", "data": {"name": "M", "description": "a\r\nb"}})];
+        let card = json!({"data": {"name": "M", "description": "a\nb"}});
+        assert_eq!(match_character(&card, None, &crlf).as_deref(), Some("Multi.png"));
+    }
+
+    /// A SillyTavern chat endpoint in memory: one chat file, the integrity check, and requests
+    /// that take a (pseudo-random) number of scheduler turns to arrive and to answer. The clock
+    /// advances one ms per turn.
+    mod server {
+        use super::*;
+        use crate::client::http::{Body, Request, Response, Transport};
+        use std::cell::{Cell, RefCell};
+        use std::future::Future;
+        use std::pin::Pin;
+        use std::rc::Rc;
+        use std::task::{Context, Poll};
+
+        #[derive(Default)]
+        pub struct Server {
+            pub file: RefCell<Vec<Value>>,
+            pub clock: Cell<f64>,
+            pub seed: Cell<u64>,
+            pub saves: Cell<usize>,
+        }
+
+        impl Server {
+            fn turns(&self) -> u64 {
+                let mut x = self.seed.get();
+                if x == 0 {
+                    return 1; // lockstep
+                }
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                self.seed.set(x);
+                x % 4
+            }
+
+            fn handle(&self, req: &Request) -> Response {
+                let ok = |body: Value| Response { status: 200, headers: vec![], body: body.to_string().into_bytes() };
+                let Body::Json(b) = &req.body else { return ok(json!({"token": "t"})) };
+                match req.path.as_str() {
+                    "/api/chats/get" => ok(Value::Array(self.file.borrow().clone())),
+                    "/api/chats/save" => {
+                        let lines = b["chat"].as_array().cloned().unwrap_or_default();
+                        let stored = self.file.borrow().first().and_then(|h| h["chat_metadata"]["integrity"].as_str().map(str::to_string));
+                        let sent = lines.first().and_then(|h| h["chat_metadata"]["integrity"].as_str().map(str::to_string));
+                        if b["force"] != true && stored.is_some() && stored != sent {
+                            return Response { status: 400, headers: vec![], body: br#"{"error":"integrity"}"#.to_vec() };
+                        }
+                        self.saves.set(self.saves.get() + 1);
+                        *self.file.borrow_mut() = lines;
+                        ok(json!({"ok": true}))
+                    }
+                    _ => ok(json!({"token": "t"})),
+                }
+            }
+        }
+
+        /// Pending for `n` polls, advancing the server clock on each.
+        struct Turns<'a>(&'a Server, u64);
+        impl Future for Turns<'_> {
+            type Output = ();
+            fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+                if self.1 == 0 {
+                    return Poll::Ready(());
+                }
+                self.1 -= 1;
+                self.0.clock.set(self.0.clock.get() + 1.0);
+                Poll::Pending
+            }
+        }
+
+        pub struct Tx(pub Rc<Server>);
+        impl Transport for Tx {
+            async fn send(&self, req: &Request) -> crate::error::Result<Response> {
+                Turns(&self.0, self.0.turns()).await; // on the way there
+                let resp = self.0.handle(req);
+                Turns(&self.0, self.0.turns()).await; // on the way back
+                Ok(resp)
+            }
+            async fn sleep(&self, ms: f64) {
+                let until = self.0.clock.get() + ms;
+                while self.0.clock.get() < until {
+                    Turns(&self.0, 1).await;
+                }
+            }
+            fn now_ms(&self) -> f64 {
+                self.0.clock.get()
+            }
+            fn random(&self) -> f64 {
+                0.5
+            }
+        }
+    }
+
+    fn writer(srv: &std::rc::Rc<server::Server>) -> StClient<server::Tx> {
+        let limits = crate::client::st::ClientOptions {
+            rate_limit: crate::client::limiter::RateLimit { capacity: 1e9, refill_per_sec: 1e9 },
+            ..Default::default()
+        };
+        StClient::new(server::Tx(std::rc::Rc::clone(srv)), limits)
+    }
+
+    fn on_server(srv: &server::Server) -> Vec<String> {
+        from_lines(&srv.file.borrow()).1.iter().map(|m| m.mes.clone()).collect()
+    }
+
+    #[test]
+    fn two_writers_saving_at_once_both_keep_their_messages_on_the_server() {
+        use crate::client::share::testutil::{block_on, join};
+        let srv = std::rc::Rc::new(server::Server::default());
+        let link = ChatLink { avatar: "A.png".into(), file: "A - 1".into(), is_group: false, integrity: "chat-1".into(), chat_metadata: json!({}) };
+        let base = vec![msg("A", false, 1, "hello")];
+        block_on(writer(&srv).sync_chat(&link, &base, false)).unwrap();
+        let (a, b) = (writer(&srv), writer(&srv));
+        let mine = [base.clone(), vec![msg("U", true, 10, "from A")]].concat();
+        let theirs = [base.clone(), vec![msg("U", true, 11, "from B")]].concat();
+        // In lockstep both load the same version, both save: the second save drops A's message.
+        let (ra, rb) = join(a.sync_chat(&link, &mine, false), b.sync_chat(&link, &theirs, false));
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        let server = on_server(&srv);
+        assert!(server.contains(&"from A".to_string()) && server.contains(&"from B".to_string()), "{server:?}");
+        assert_eq!(ra.overwritten + rb.overwritten, 1, "the overwritten save was seen and repaired: {ra:?} {rb:?}");
+        assert!(ra.conflicts + rb.conflicts >= 1);
+    }
+
+    #[test]
+    fn a_lone_writer_whose_save_is_read_back_has_nothing_to_change_locally() {
+        use crate::client::share::testutil::block_on;
+        let srv = std::rc::Rc::new(server::Server::default());
+        let link = ChatLink { avatar: "A.png".into(), file: "A - 1".into(), is_group: false, integrity: "chat-1".into(), chat_metadata: json!({}) };
+        let mut base = vec![msg("A", false, 1_795_737_600_000, "hello"), msg("U", true, 1_795_737_601_000, "hi")];
+        base[0].extra = Some(json!({"api": "custom"}));
+        let out = block_on(writer(&srv).sync_chat(&link, &base, false)).unwrap();
+        assert_eq!(srv.saves.get(), 1);
+        assert!(!out.local_changed, "the read-back is our own save: {:?}", out.messages);
+        assert_eq!((out.conflicts, out.overwritten), (0, 0));
+    }
+
+    #[test]
+    fn many_rounds_of_concurrent_writers_with_random_timing_lose_nothing() {
+        use crate::client::share::testutil::{block_on, join};
+        let mut repaired = 0;
+        for round in 0..300u64 {
+            let srv = std::rc::Rc::new(server::Server::default());
+            let link = ChatLink { avatar: "A.png".into(), file: "A - 1".into(), is_group: false, integrity: "chat-1".into(), chat_metadata: json!({}) };
+            let base = vec![msg("A", false, 1, "hello")];
+            block_on(writer(&srv).sync_chat(&link, &base, false)).unwrap();
+            srv.seed.set(0x9e37_79b9_7f4a_7c15 ^ round.wrapping_mul(0x1234_5678_9abc_def1).wrapping_add(1));
+            let (a, b) = (writer(&srv), writer(&srv));
+            let mine = [base.clone(), vec![msg("U", true, 10, "from A")]].concat();
+            let mut theirs = base.clone();
+            theirs[0].mes = "hello, edited".into();
+            theirs.push(msg("U", true, 11, "from B"));
+            let (ra, rb) = join(a.sync_chat(&link, &mine, false), b.sync_chat(&link, &theirs, false));
+            let server = on_server(&srv);
+            let (_, msgs) = from_lines(&srv.file.borrow());
+            for (r, own) in [(&ra, "from A"), (&rb, "from B")] {
+                match r {
+                    Ok(o) => {
+                        assert!(server.contains(&own.to_string()), "round {round}: {own} lost although its sync succeeded: {server:?}");
+                        repaired += o.overwritten;
+                    }
+                    Err(e) => assert_eq!(e.code(), ErrorCode::IntegrityConflict, "round {round}: {e}"),
+                }
+            }
+            if rb.is_ok() {
+                assert!(all_texts(&msgs).contains(&"hello, edited".to_string()), "round {round}: B's edit lost");
+            }
+        }
+        assert!(repaired > 0, "some rounds overwrote a save and repaired it");
     }
 
     #[test]

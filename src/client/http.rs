@@ -32,6 +32,53 @@ pub enum Body {
     },
 }
 
+impl Body {
+    /// Encodes a [`Body::Multipart`] as `multipart/form-data` bytes: `(content type, body)`.
+    ///
+    /// Built here rather than by the browser's `FormData`, which rewrites every `\n` of a text
+    /// field as `\r\n` (the form-encoding rules): a card's multi-line fields must reach the
+    /// server byte for byte. The boundary is chosen so that it occurs in no part. `None` for
+    /// other bodies.
+    pub fn encode_multipart(&self) -> Option<(String, Vec<u8>)> {
+        let Body::Multipart { fields, file } = self else { return None };
+        let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        let mut n: u64 = 0x6e63_7476_0000_0001;
+        let boundary = loop {
+            let b = format!("----nextchat-tavern-{n:016x}");
+            let clash = fields.iter().any(|(k, v)| contains(k.as_bytes(), b.as_bytes()) || contains(v.as_bytes(), b.as_bytes()))
+                || file.as_ref().is_some_and(|(_, _, _, bytes)| contains(bytes, b.as_bytes()));
+            if !clash {
+                break b;
+            }
+            n = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        };
+        // Names and file names are quoted; `"` and line breaks inside them are percent-escaped
+        // (as browsers do), everything else is sent as it is.
+        let quote = |s: &str| s.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A");
+        let mut out = Vec::new();
+        for (k, v) in fields {
+            out.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n", quote(k)).as_bytes());
+            out.extend_from_slice(v.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        if let Some((field, name, mime, bytes)) = file {
+            out.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                    quote(field),
+                    quote(name),
+                    if mime.is_empty() { "application/octet-stream" } else { mime.as_str() }
+                )
+                .as_bytes(),
+            );
+            out.extend_from_slice(bytes);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        Some((format!("multipart/form-data; boundary={boundary}"), out))
+    }
+}
+
 /// One HTTP request, relative to the client's base URL.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -109,5 +156,48 @@ pub trait Transport {
     /// not shared with other callers, so one caller's abort never fails another's call).
     fn cancellable(&self) -> bool {
         false
+    }
+    /// The origin of the page making the requests (`location.origin`), when there is one: used
+    /// to explain failures caused by the page and the server having different host names.
+    fn page_origin(&self) -> Option<String> {
+        None
+    }
+    /// The server's base URL, when known (for messages).
+    fn server_url(&self) -> Option<String> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipart_bodies_keep_every_byte_of_text_fields() {
+        let body = Body::Multipart {
+            fields: vec![("description".into(), "line 1\nline 2\r\nline 3\n".into()), ("na\"me".into(), "ü".into())],
+            file: Some(("avatar".into(), "a\".png".into(), "image/png".into(), vec![0, 10, 13, 255])),
+        };
+        let (ct, bytes) = body.encode_multipart().unwrap();
+        let boundary = ct.strip_prefix("multipart/form-data; boundary=").unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("name=\"description\"\r\n\r\nline 1\nline 2\r\nline 3\n\r\n--"), "{text}");
+        assert!(text.contains("name=\"na%22me\"\r\n\r\nü\r\n"));
+        assert!(text.contains("filename=\"a%22.png\"\r\nContent-Type: image/png\r\n\r\n"));
+        assert!(bytes.windows(4).any(|w| w == [0, 10, 13, 255]));
+        assert!(text.ends_with(&format!("--{boundary}--\r\n")));
+        assert_eq!(text.matches(boundary).count(), 4);
+        assert_eq!(Body::Empty.encode_multipart(), None);
+    }
+
+    #[test]
+    fn the_boundary_never_occurs_in_a_part() {
+        let (ct, _) = Body::Multipart { fields: vec![], file: None }.encode_multipart().unwrap();
+        let first = ct.strip_prefix("multipart/form-data; boundary=").unwrap().to_string();
+        let body = Body::Multipart { fields: vec![("x".into(), format!("a{first}b"))], file: None };
+        let (ct2, bytes) = body.encode_multipart().unwrap();
+        let second = ct2.strip_prefix("multipart/form-data; boundary=").unwrap();
+        assert_ne!(first, second);
+        assert_eq!(String::from_utf8_lossy(&bytes).matches(second).count(), 2);
     }
 }

@@ -14,7 +14,7 @@ use super::http::{Body, Method, Request, Response, Transport};
 use super::limiter::{RateLimit, TokenBucket};
 use super::retry::{is_retryable, RetryPolicy};
 use super::share::{Cache, Coalescer, Lookup};
-use super::status::{error_for_status, is_csrf_rejection, soft_error};
+use super::status::{csrf_rejected, error_for_status, is_csrf_rejection, soft_error};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::cache::{CacheEntry, ResponseCache};
 
@@ -50,11 +50,14 @@ pub struct StClient<T: Transport> {
     shared: Rc<Shared>,
 }
 
-/// What all views of one server share: settings, the CSRF token and the rate limiter.
+/// What all views of one server share: settings, the CSRF token and the rate limiters.
 struct Shared {
     options: ClientOptions,
     csrf: RefCell<Option<String>>,
+    /// Reads and writes (lists, CRUD, chats).
     limiter: RefCell<TokenBucket>,
+    /// Generations: their own bucket, so a generation never waits behind background reads.
+    generation_limiter: RefCell<TokenBucket>,
     reads: Coalescer<Response>,
     cache: Cache<Rc<Response>>,
     /// Bumped by every invalidation: a read that began before one does not fill the caches.
@@ -107,6 +110,7 @@ impl<T: Transport> StClient<T> {
         let now = transport.now_ms();
         let shared = Shared {
             limiter: RefCell::new(TokenBucket::new(options.rate_limit, now)),
+            generation_limiter: RefCell::new(TokenBucket::new(options.rate_limit, now)),
             options,
             csrf: RefCell::new(None),
             reads: Coalescer::default(),
@@ -201,15 +205,31 @@ impl<T: Transport> StClient<T> {
         Ok(())
     }
 
+    /// The error for a CSRF rejection of a freshly fetched token (explains a page and server on
+    /// different host names).
+    pub fn csrf_rejected(&self, status: u16, body: &str) -> Error {
+        csrf_rejected(self.transport.page_origin().as_deref(), self.transport.server_url().as_deref(), status, body)
+    }
+
     /// Forgets the CSRF token (after the server rejected it).
     pub fn invalidate_csrf(&self) {
         *self.shared.csrf.borrow_mut() = None;
     }
 
-    /// Waits for the rate limiter (for requests sent outside [`StClient`]'s own calls).
+    /// Waits for the rate limiter of reads and writes.
     pub async fn throttle(&self) {
+        self.wait_for(&self.shared.limiter).await
+    }
+
+    /// Waits for the generation rate limiter: a bucket of its own (same settings), so that a
+    /// generation never queues behind list or CRUD calls made in the background.
+    pub async fn throttle_generation(&self) {
+        self.wait_for(&self.shared.generation_limiter).await
+    }
+
+    async fn wait_for(&self, bucket: &RefCell<TokenBucket>) {
         loop {
-            let wait = self.shared.limiter.borrow_mut().try_acquire(self.transport.now_ms());
+            let wait = bucket.borrow_mut().try_acquire(self.transport.now_ms());
             match wait {
                 Ok(()) => return,
                 Err(ms) => self.transport.sleep(ms).await,
@@ -321,10 +341,13 @@ impl<T: Transport> StClient<T> {
                 Ok(resp) if resp.ok() => return Ok(resp),
                 Ok(resp) => {
                     let body = resp.text();
-                    if is_csrf_rejection(resp.status, &body) && !csrf_refreshed {
-                        csrf_refreshed = true;
-                        self.invalidate_csrf();
-                        continue;
+                    if is_csrf_rejection(resp.status, &body) {
+                        if !csrf_refreshed {
+                            csrf_refreshed = true;
+                            self.invalidate_csrf();
+                            continue;
+                        }
+                        return Err(self.csrf_rejected(resp.status, &body));
                     }
                     let retry_after = resp.header("retry-after").and_then(|v| super::retry::parse_retry_after(v, self.transport.now_ms()));
                     error_for_status(resp.status, &body).with_retry_after(retry_after)
@@ -962,6 +985,22 @@ mod tests {
     }
 
     #[test]
+    fn generation_does_not_queue_behind_background_reads() {
+        let mut answers = vec![resp(200, TOKEN)];
+        answers.extend((0..12).map(|_| resp(200, "[]")));
+        let c = StClient::new(Fake::with(answers), ClientOptions::default());
+        for _ in 0..12 {
+            block_on(c.groups()).unwrap();
+        }
+        let slept = c.transport().slept.borrow().len();
+        assert!(slept > 0, "13 requests exceed the burst of 10: the reads were paced");
+        block_on(c.throttle_generation());
+        assert_eq!(c.transport().slept.borrow().len(), slept, "the generation started at once");
+        block_on(c.throttle());
+        assert!(c.transport().slept.borrow().len() > slept, "reads still wait for their own bucket");
+    }
+
+    #[test]
     fn identical_concurrent_reads_share_one_request() {
         let c = StClient::new(Fake::with(vec![resp(200, TOKEN), resp(200, r#"[{"name":"A"}]"#)]), ClientOptions::default());
         block_on(c.csrf_token()).unwrap();
@@ -1168,6 +1207,7 @@ mod tests {
         let v1 = json!([header("srv-1"), line("from tab B", "2026-11-27T05:00:00.000Z")]);
         // Meanwhile the file is replaced (another chat, new integrity id) before our save lands.
         let v2 = json!([header("srv-2"), line("from tab B", "2026-11-27T05:00:00.000Z"), line("from tab C", "2026-11-27T05:30:00.000Z")]);
+        let v3 = json!([header("srv-2"), line("from tab B", "2026-11-27T05:00:00.000Z"), line("from tab C", "2026-11-27T05:30:00.000Z"), line("from tab A", "2026-11-27T06:13:20.000Z")]);
         let c = StClient::new(
             Fake::with(vec![
                 resp(200, TOKEN),
@@ -1175,6 +1215,9 @@ mod tests {
                 resp(400, r#"{"error":"integrity"}"#),
                 resp(200, &v2.to_string()),
                 resp(200, r#"{"ok":true}"#),
+                // The read-back and the second look: our save is there.
+                resp(200, &v3.to_string()),
+                resp(200, &v3.to_string()),
             ]),
             ClientOptions::default(),
         );
@@ -1182,14 +1225,15 @@ mod tests {
         // 06:13Z, after both remote messages
         let local = vec![NewMessage { name: "U".into(), is_user: true, mes: "from tab A".into(), send_date: Some(1_795_760_000_000), ..Default::default() }];
         let out = block_on(c.sync_chat(&link, &local, false)).unwrap();
-        assert_eq!(out.conflicts, 1);
+        assert_eq!((out.conflicts, out.overwritten), (1, 0));
         assert!(out.local_changed);
         assert_eq!(out.link.integrity, "srv-2");
         let texts: Vec<&str> = out.messages.iter().map(|m| m.mes.as_str()).collect();
         assert_eq!(texts, ["from tab B", "from tab C", "from tab A"]);
         let seen = c.transport().seen.borrow();
-        assert_eq!(seen.len(), 5);
-        let Body::Json(last) = &seen.last().unwrap().body else { panic!() };
+        assert_eq!(seen.len(), 7, "token, load, save (conflict), load, save, read-back, second look");
+        assert_eq!((seen[5].path.as_str(), seen[6].path.as_str()), ("/api/chats/get", "/api/chats/get"));
+        let Body::Json(last) = &seen[4].body else { panic!() };
         assert_eq!(last["force"], false, "never forced");
         let (header, saved) = from_lines(last["chat"].as_array().unwrap());
         assert_eq!(header["chat_metadata"]["integrity"], "srv-2");

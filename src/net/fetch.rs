@@ -5,10 +5,10 @@
 use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Blob, BlobPropertyBag, FormData, Headers, RequestCredentials, RequestInit, RequestMode};
+use web_sys::{AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, RequestMode};
 
 use crate::client::http::{Body, Method, Request, Response, Transport};
-use crate::client::status::cors_help;
+use crate::client::status::{cors_help, network_error, origin_of, ServerKind};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Fetch transport for one base URL.
@@ -19,18 +19,26 @@ pub struct FetchTransport {
     /// Send cookies (SillyTavern needs them; a direct OpenAI-compatible endpoint answering
     /// `Access-Control-Allow-Origin: *` must not get them, or the browser rejects the answer).
     with_credentials: bool,
+    /// What kind of server answers (decides the advice in failure messages).
+    kind: ServerKind,
 }
 
 impl FetchTransport {
     /// `base_url` like `http://127.0.0.1:8000` (a trailing `/` is dropped).
     pub fn new(base_url: &str) -> Self {
-        FetchTransport { base_url: base_url.trim_end_matches('/').to_string(), signal: None, with_credentials: true }
+        FetchTransport { base_url: base_url.trim_end_matches('/').to_string(), signal: None, with_credentials: true, kind: ServerKind::SillyTavern }
     }
 
     /// A transport that sends no cookies (for third-party endpoints).
     pub fn without_credentials(mut self) -> Self {
         self.with_credentials = false;
         self
+    }
+
+    /// A transport for a direct OpenAI-compatible endpoint: no cookies, and failures explained
+    /// for that kind of server (request paths are absolute URLs).
+    pub fn for_openai_backend() -> Self {
+        FetchTransport { kind: ServerKind::OpenAiCompatible, ..FetchTransport::new("").without_credentials() }
     }
 
     /// The same transport observing a caller's `AbortSignal`.
@@ -92,21 +100,15 @@ fn build_body(body: &Body, headers: &Headers) -> Result<Option<JsValue>> {
             headers.set("Content-Type", "application/json").map_err(|e| js_err("headers", e))?;
             Some(JsValue::from_str(&v.to_string()))
         }
-        Body::Multipart { fields, file } => {
-            // The browser sets the multipart Content-Type with its boundary.
-            let form = FormData::new().map_err(|e| js_err("FormData", e))?;
-            for (k, v) in fields {
-                form.append_with_str(k, v).map_err(|e| js_err("FormData", e))?;
+        // Encoded here, not by `FormData` (which turns `\n` into `\r\n` in text fields): the
+        // server gets every byte as given.
+        Body::Multipart { .. } => match body.encode_multipart() {
+            Some((content_type, bytes)) => {
+                headers.set("Content-Type", &content_type).map_err(|e| js_err("headers", e))?;
+                Some(Uint8Array::from(bytes.as_slice()).into())
             }
-            if let Some((field, name, mime, bytes)) = file {
-                let parts = Array::of1(&Uint8Array::from(bytes.as_slice()));
-                let opts = BlobPropertyBag::new();
-                opts.set_type(mime);
-                let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(|e| js_err("Blob", e))?;
-                form.append_with_blob_and_filename(field, &blob, name).map_err(|e| js_err("FormData", e))?;
-            }
-            Some(form.into())
-        }
+            None => None,
+        },
     })
 }
 
@@ -138,7 +140,8 @@ impl FetchTransport {
             init.set_body(&b);
         }
         init.set_headers(&headers);
-        let guard = Guard::new(self.signal.clone(), req.timeout_ms)?;
+        let mut guard = Guard::new(self.signal.clone(), req.timeout_ms)?;
+        guard.url = url.clone();
         init.set_signal(Some(&guard.controller.signal()));
 
         let fetch = global_fn("fetch")?;
@@ -158,27 +161,33 @@ impl FetchTransport {
             return Error::new(ErrorCode::Aborted, "the request was aborted");
         }
         if guard.timed_out() {
-            return Error::new(ErrorCode::Timeout, format!("no answer from {} within {} ms", self.base_url, guard.timeout_ms));
+            let shown = if self.base_url.is_empty() { guard.url.as_str() } else { self.base_url.as_str() };
+            return Error::new(ErrorCode::Timeout, format!("no answer from {shown} within {} ms", guard.timeout_ms));
         }
         // `TypeError: Failed to fetch` hides whether the server is down or CORS blocked the
-        // answer, and SillyTavern's `Cross-Origin-Resource-Policy: same-origin` (helmet, on every
-        // response) makes even a no-cors probe fail. A request line longer than Node's 16 KB
-        // header limit is answered `431` by the HTTP parser itself, before any middleware adds
-        // that header, so an opaque answer to it proves the server is up: then CORS is the cause.
-        let probe = async {
+        // answer, so the server that was asked (never the page's own) is probed with `no-cors`
+        // requests, whose opaque answers prove only that it is up. SillyTavern's
+        // `Cross-Origin-Resource-Policy: same-origin` (helmet, on every response) makes even
+        // those fail, but a request line longer than Node's 16 KB header limit is answered `431`
+        // by the HTTP parser itself, before any middleware adds that header. A server that drops
+        // such a line is asked once more with a short one.
+        let page = page_origin();
+        let origin = origin_of(&guard.url).unwrap_or_else(|| page.clone());
+        let probe = |url: String| async move {
             let init = RequestInit::new();
             init.set_mode(RequestMode::NoCors);
             init.set_credentials(RequestCredentials::Omit);
-            let url = format!("{}/csrf-token?probe={}", self.base_url, "x".repeat(20_000));
             let fetch = global_fn("fetch").ok()?;
             let p: Promise = fetch.call2(&JsValue::NULL, &JsValue::from_str(&url), &init).ok()?.unchecked_into();
             await_js(p).await.ok()
         };
-        if probe.await.is_some() {
-            return cors_help(&page_origin(), &self.base_url);
+        let up = probe(format!("{origin}/?probe={}", "x".repeat(20_000))).await.is_some()
+            || probe(format!("{origin}/")).await.is_some();
+        let shown = if self.base_url.is_empty() { guard.url.as_str() } else { self.base_url.as_str() };
+        if up {
+            return cors_help(self.kind, &page, shown);
         }
-        let detail = js_err("fetch", e);
-        Error::new(ErrorCode::Network, format!("could not reach {} ({})", self.base_url, detail.message()))
+        network_error(shown, &js_err("fetch", e).message().replace("fetch: ", ""))
     }
 
     /// Reads a whole response.
@@ -220,6 +229,8 @@ pub struct Guard {
     forward: Option<(AbortSignal, wasm_bindgen::closure::Closure<dyn FnMut()>)>,
     timed_out: std::rc::Rc<std::cell::Cell<bool>>,
     timeout_ms: u32,
+    /// The request's full URL (for probing and messages).
+    url: String,
 }
 
 impl Guard {
@@ -245,7 +256,7 @@ impl Guard {
             let _ = s.add_event_listener_with_callback("abort", cb.as_ref().unchecked_ref());
             (s, cb)
         });
-        Ok(Guard { controller, timer, _on_timeout: on_timeout, forward, timed_out, timeout_ms })
+        Ok(Guard { controller, timer, _on_timeout: on_timeout, forward, timed_out, timeout_ms, url: String::new() })
     }
 
     /// True when the timer (not the caller) aborted the request.
@@ -301,5 +312,17 @@ impl Transport for FetchTransport {
 
     fn cancellable(&self) -> bool {
         self.signal.is_some()
+    }
+
+    fn page_origin(&self) -> Option<String> {
+        Reflect::get(&js_sys::global(), &JsValue::from_str("location"))
+            .and_then(|l| Reflect::get(&l, &JsValue::from_str("origin")))
+            .ok()
+            .and_then(|o| o.as_string())
+            .filter(|o| o != "null")
+    }
+
+    fn server_url(&self) -> Option<String> {
+        Some(self.base_url.clone()).filter(|u| !u.is_empty())
     }
 }

@@ -43,7 +43,7 @@ impl BrowserRunner {
         let mut request: Request = http_request(backend, req).ok_or_else(|| Error::new(ErrorCode::Internal, "not an HTTP backend"))?;
         request.timeout_ms = if req.stream { self.idle_timeout_ms } else { self.request_timeout_ms };
         let (transport, st) = match backend {
-            Backend::OpenAi { .. } => (FetchTransport::new("").without_credentials().with_signal(self.signal.clone()), None),
+            Backend::OpenAi { .. } => (FetchTransport::for_openai_backend().with_signal(self.signal.clone()), None),
             _ => {
                 let st = self.st.as_ref().ok_or_else(|| Error::invalid_argument("a SillyTavern backend needs a SillyTavern client"))?;
                 (st.transport().with_signal(self.signal.clone()), Some(st))
@@ -53,7 +53,7 @@ impl BrowserRunner {
         let mut csrf_retry = true;
         let (resp, mut guard) = loop {
             if let Some(st) = st {
-                st.throttle().await;
+                st.throttle_generation().await;
                 st.authorize(&mut request).await?;
             }
             let (resp, guard) = transport.start(&request).await?;
@@ -62,8 +62,11 @@ impl BrowserRunner {
             }
             let full = transport.finish(resp, &guard).await?;
             let body = full.text();
-            if csrf_retry && is_csrf_rejection(full.status, &body) {
+            if is_csrf_rejection(full.status, &body) {
                 if let Some(st) = st {
+                    if !csrf_retry {
+                        return Err(st.csrf_rejected(full.status, &body));
+                    }
                     csrf_retry = false;
                     st.invalidate_csrf();
                     continue;

@@ -52,6 +52,36 @@ test("characters: create, get, merge, rename, duplicate, export, import, thumbna
   for (const a of [r.renamed, r.dup, r.imported]) assert.ok(!r.after.includes(a), `${a} still listed`);
 });
 
+test("createCharacter keeps every byte of multi-line fields, and matchCharacter finds the character", async () => {
+  const r = ok(await run(async (nct, c) => {
+    const ml = (k) => `${k} line 1\nline 2\n\n  indented\tline 4\r\nkept CRLF\n`;
+    const data = {
+      name: "Lines", description: ml("description"), personality: ml("personality"), scenario: ml("scenario"),
+      first_mes: ml("first_mes"), mes_example: ml("<START>\n{{user}}: hi\n{{char}}: hello"), creator_notes: ml("creator_notes"),
+      system_prompt: ml("system_prompt"), post_history_instructions: ml("post_history_instructions"),
+      creator: "tests", character_version: "1", tags: ["a", "b"], alternate_greetings: [ml("greeting 1"), ml("greeting 2")],
+      extensions: { talkativeness: "0.5", depth_prompt: { prompt: ml("depth"), depth: 4, role: "system" } },
+    };
+    const card = { spec: "chara_card_v2", spec_version: "2.0", data };
+    const avatar = await c.createCharacter(card, undefined, {});
+    const got = await c.character(avatar);
+    const list = await c.characters();
+    const found = nct.matchCharacter(card, null, list);
+    const none = nct.matchCharacter({ data: { name: "Nobody here" } }, null, list);
+    await c.deleteCharacter(avatar, { deleteChats: true });
+    return { data, got: got.data, top: { description: got.description, mes_example: got.mes_example, first_mes: got.first_mes }, avatar, found, none };
+  }));
+  for (const k of ["description", "personality", "scenario", "first_mes", "mes_example", "creator_notes", "system_prompt", "post_history_instructions", "creator", "character_version"]) {
+    assert.equal(JSON.stringify(r.got[k]), JSON.stringify(r.data[k]), `data.${k} changed on the way`);
+  }
+  for (const k of ["description", "mes_example", "first_mes"]) assert.equal(JSON.stringify(r.top[k]), JSON.stringify(r.data[k]), `${k} changed on the way`);
+  assert.deepEqual(r.got.alternate_greetings, r.data.alternate_greetings);
+  assert.deepEqual(r.got.tags, r.data.tags);
+  assert.equal(r.got.extensions.depth_prompt.prompt, r.data.extensions.depth_prompt.prompt);
+  assert.equal(r.found, r.avatar, "matchCharacter finds the created character");
+  assert.strictEqual(r.none, null, "no match is null, as documented");
+});
+
 test("chats: save, load, integrity conflict, force, rename, delete", async () => {
   const r = ok(await run(async (nct, c) => {
     const avatar = await c.createCharacter({ spec: "chara_card_v2", data: { name: "Chatty" } }, undefined, {});

@@ -211,3 +211,63 @@ test("usage and latency of every generation land in the store's event log", asyn
   assert.ok(gens[0].data.totalMs >= 0 && gens[0].data.firstTokenMs >= 0);
   assert.deepEqual(gens[1].data, { ok: false, code: "server_error" });
 });
+
+test("a direct backend that is down, unresolvable or refusing CORS is named and explained", async () => {
+  const { freePort } = await import("./harness.mjs");
+  const noCors = await startFakeOpenAI({ cors: false });
+  const urls = {
+    down: `http://127.0.0.1:${await freePort()}/v1`,
+    unresolvable: "http://no-such-host.invalid/v1",
+    noCors: noCors.url + "/v1",
+  };
+  // Probes must go to the backend, never to the page's own server.
+  const probes = [];
+  const onRequest = (req) => { if (req.url.includes("probe")) probes.push(req.url.slice(0, 40)); };
+  env.pageServer.on("request", onRequest);
+  let r;
+  try {
+    r = await env.page.evaluate(async (urls) => {
+      const out = {};
+      for (const [name, baseUrl] of Object.entries(urls)) {
+        const gen = new window.nct.Generator({
+          retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 },
+          backends: [{ kind: "openAi", baseUrl, model: "fake-ok" }],
+        });
+        try { await gen.generate({ messages: [{ role: "user", content: "Hi" }] }, {}); out[name] = { ok: true }; }
+        catch (e) { out[name] = { code: e.code, message: String(e.message) }; }
+      }
+      return out;
+    }, urls);
+  } finally {
+    env.pageServer.off("request", onRequest);
+    noCors.close();
+  }
+  for (const name of ["down", "unresolvable"]) {
+    assert.equal(r[name].code, "network", `${name}: ${JSON.stringify(r[name])}`);
+    assert.ok(r[name].message.includes(urls[name]), `${name} names its URL: ${r[name].message}`);
+  }
+  assert.equal(r.noCors.code, "cors_blocked", JSON.stringify(r.noCors));
+  assert.ok(r.noCors.message.includes(urls.noCors), `names the URL: ${r.noCors.message}`);
+  assert.ok(!r.noCors.message.includes("config.yaml"), `no SillyTavern advice for another server: ${r.noCors.message}`);
+  assert.ok(!/reach\s+from/.test(r.noCors.message), r.noCors.message);
+  assert.deepEqual(probes, [], "the page's own server was not probed");
+});
+
+test("a generation does not wait behind list calls that used up the rate limit", async () => {
+  const r = ok(await inPage(async (nct, { stUrl, fakeUrl }) => {
+    // A slow bucket (burst 2, one request per 2 s) makes any wait behind the reads obvious.
+    const st = new nct.SillyTavernClient({ baseUrl: stUrl, rateLimit: { capacity: 2, refillPerSec: 0.5 } });
+    await st.groups();
+    await st.groups(); // the bucket of reads is now empty: a third read would wait ~2 s
+    const gen = st.generator({ backends: [{ kind: "sillyTavernChat", source: "custom", customUrl: fakeUrl + "/v1", model: "fake-ok" }] });
+    const t0 = performance.now();
+    const res = await gen.generate({ messages: [{ role: "user", content: "Hi" }] }, {});
+    const genMs = performance.now() - t0;
+    const r0 = performance.now();
+    await st.worldInfoList();
+    return { text: res.text, firstTokenMs: res.firstTokenMs, genMs, readMs: performance.now() - r0 };
+  }));
+  assert.equal(r.text, "Hello there.");
+  assert.ok(r.genMs < 1500, `the generation waited for the reads' bucket: ${JSON.stringify(r)}`);
+  assert.ok(r.readMs >= 1000, `reads are still paced: ${JSON.stringify(r)}`);
+});

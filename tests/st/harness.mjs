@@ -19,9 +19,12 @@ export function freePort() {
   });
 }
 
-/** Starts the page server, a SillyTavern (options: { accounts }) and Chromium with the package loaded. */
-export async function startAll({ accounts = false } = {}) {
-  const { server, url: pageUrl } = await serve({ port: await freePort() });
+/** Starts the page server, a SillyTavern (options: { accounts, pageHost }) and Chromium with the
+ *  package loaded. `pageHost` opens the page under another name of 127.0.0.1 (e.g. "localhost"),
+ *  while SillyTavern stays on 127.0.0.1 and allows the page's origin. */
+export async function startAll({ accounts = false, pageHost = "127.0.0.1" } = {}) {
+  const { server, url } = await serve({ port: await freePort() });
+  const pageUrl = url.replace("//127.0.0.1:", `//${pageHost}:`);
   const origin = pageUrl.replace(/\/$/, "");
   const stPort = await freePort();
   execFileSync("scripts/sillytavern.sh", ["start", String(stPort), origin], {
@@ -43,6 +46,7 @@ export async function startAll({ accounts = false } = {}) {
     errors,
     stUrl: `http://127.0.0.1:${stPort}`,
     pageUrl,
+    pageServer: server,
     browser,
     async stop() {
       await browser.close();
