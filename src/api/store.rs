@@ -4,7 +4,7 @@
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise, Uint8Array};
+use js_sys::{Array, Function, Promise, Reflect, Uint8Array, JSON};
 use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -41,6 +41,8 @@ export interface CharacterPatch { card?: Record<string, unknown>; name?: string;
 export interface CharacterQuery {
   query?: string; match?: "substring" | "prefix"; tag?: string; favoritesOnly?: boolean;
   sort?: "name" | "recentlyUsed" | "created"; reverse?: boolean; offset?: number; limit?: number;
+  /** `false`: the items come without `card` (a list of names, tags and avatars reads no card). Default `true`. */
+  withCard?: boolean;
 }
 export interface Page<T> { items: T[]; total: number; offset: number; }
 export interface Chat extends SyncMeta {
@@ -215,6 +217,23 @@ struct CardIn {
     avatar: Option<(Vec<u8>, String)>,
 }
 
+/// A card object from JS, through the browser's `JSON.stringify` and `serde_json` (a card with a
+/// large lorebook is hundreds of thousands of values: converting them one by one across the
+/// wasm boundary takes about a second, the text round trip a few tens of milliseconds).
+fn card_from_js(v: &JsValue, what: &str) -> Result<Value, Error> {
+    let text = JSON::stringify(v)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| Error::invalid_argument(format!("{what}: not JSON (a cycle, a BigInt or not an object)")))?;
+    serde_json::from_str(&text).map_err(|e| Error::invalid_argument(format!("{what}: {e}")))
+}
+
+/// A card as JS gets it back: through JSON text and the browser's `JSON.parse` (see [`card_from_js`]).
+fn card_to_js(card: &Value) -> Result<JsValue, Error> {
+    let text = serde_json::to_string(card).map_err(|e| Error::new(ErrorCode::Internal, format!("could not serialise a card: {e}")))?;
+    JSON::parse(&text).map_err(|_| Error::new(ErrorCode::Internal, "could not hand a card to JS"))
+}
+
 fn card_in(v: JsValue, i: usize) -> Result<CardIn, Error> {
     let parse = |text: &str| {
         serde_json::from_str::<Value>(text).map_err(|e| Error::new(ErrorCode::BadJson, format!("card [{i}]: {e}")))
@@ -232,14 +251,17 @@ fn card_in(v: JsValue, i: usize) -> Result<CardIn, Error> {
     let has_card = js_sys::Reflect::get(&v, &JsValue::from_str("card")).map(|c| c.is_object()).unwrap_or(false);
     if has_card {
         let get = |k: &str| js_sys::Reflect::get(&v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-        let card: Value = from_js_value(get("card"), "card").map_err(|_| Error::invalid_argument(format!("card [{i}]: card must be an object")))?;
+        let card = card_from_js(&get("card"), &format!("card [{i}]: card"))?;
         let tags: Option<Vec<String>> = serde_wasm_bindgen::from_value(get("tags")).ok();
         let avatar = get("avatar").dyn_into::<Uint8Array>().ok().map(|u| {
             (u.to_vec(), get("avatarMime").as_string().unwrap_or_else(|| "image/png".to_string()))
         });
         return Ok(CardIn { card, tags, favorite: get("favorite").as_bool().unwrap_or(false), avatar });
     }
-    let card: Value = serde_wasm_bindgen::from_value(v).map_err(|e| Error::invalid_argument(format!("card [{i}]: {e}")))?;
+    if !v.is_object() {
+        return Err(Error::invalid_argument(format!("card [{i}]: expected a card object, JSON text or bytes")));
+    }
+    let card = card_from_js(&v, &format!("card [{i}]"))?;
     Ok(CardIn { card, tags: None, favorite: false, avatar: None })
 }
 
@@ -288,6 +310,8 @@ fn characters_of(files: Vec<JsValue>, env: &StoreEnv) -> Result<(Vec<Character>,
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct CharacterPatch {
+    /// Read apart from the rest (through [`card_from_js`]).
+    #[serde(skip)]
     card: Option<Value>,
     name: Option<String>,
     tags: Option<Vec<String>>,
@@ -330,11 +354,34 @@ fn public(mut c: Character) -> Character {
 }
 
 fn chars_js(cs: Vec<Character>) -> Result<JsValue, JsValue> {
-    to_js_value(&cs.into_iter().map(public).collect::<Vec<_>>())
+    let out = Array::new();
+    for c in cs {
+        out.push(&char_js(c)?);
+    }
+    Ok(out.into())
 }
 
-fn char_js(c: Character) -> Result<JsValue, JsValue> {
-    to_js_value(&public(c))
+/// A character for JS: the card through JSON text ([`card_to_js`]), the rest field by field.
+fn char_js(mut c: Character) -> Result<JsValue, JsValue> {
+    let card = std::mem::take(&mut c.card);
+    let v = to_js_value(&public(c))?;
+    Reflect::set(&v, &JsValue::from_str("card"), &card_to_js(&card)?)?;
+    Ok(v)
+}
+
+/// Options of `listCharacters` that are not part of the query itself.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListOptions {
+    #[serde(flatten)]
+    query: CharacterQuery,
+    /// `false`: the items leave the card out.
+    #[serde(default = "yes")]
+    with_card: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The bytes of an asset as a Blob (IndexedDB hands out its stored Blob without copying).
@@ -413,7 +460,7 @@ impl TavernStore {
                 let (ch, asset) = character_of(c, s.env());
                 let mut out = s.import_characters_with_assets(vec![ch], asset.into_iter().collect(), &mut |_| ControlFlow::Continue(())).await
                     .map_err(|e| if e.code() == ErrorCode::Validation { Error::new(ErrorCode::Validation, e.message().trim_start_matches("[0] ")) } else { e })?;
-                to_js_value(&out.pop().map(public))
+                out.pop().map(char_js).unwrap_or(Ok(JsValue::NULL))
             })
         })
     }
@@ -423,7 +470,11 @@ impl TavernStore {
     pub fn update_character(&self, id: String, #[wasm_bindgen(unchecked_param_type = "CharacterPatch")] patch: JsValue) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
-            let p: CharacterPatch = from_js_value(patch, "patch")?;
+            let card = if patch.is_object() { Reflect::get(&patch, &JsValue::from_str("card"))? } else { JsValue::UNDEFINED };
+            let mut p: CharacterPatch = from_js_value(patch, "patch")?;
+            if !card.is_undefined() && !card.is_null() {
+                p.card = Some(card_from_js(&card, "patch: card")?);
+            }
             with_store!(&b, s => char_js(s.update::<Character>(&id, &mut |c| {
                 if let Some(card) = &p.card {
                     let fresh = Character::from_card(card.clone());
@@ -457,20 +508,51 @@ impl TavernStore {
     #[wasm_bindgen(js_name = getCharacter, unchecked_return_type = "Promise<Character | null>")]
     pub fn get_character(&self, id: String) -> Promise {
         let b = self.backend.clone();
-        spawn(async move { with_store!(&b, s => to_js_value(&s.get::<Character>(&id).await?.map(public))) })
+        spawn(async move {
+            match &b {
+                Backend::Idb(s) => Ok(s.get_character_js(&id).await?.unwrap_or(JsValue::NULL)),
+                Backend::Mem(s) => s.get::<Character>(&id).await?.map(char_js).unwrap_or(Ok(JsValue::NULL)),
+            }
+        })
     }
 
-    /// One page of characters, filtered and sorted through indexes.
+    /// One page of characters, filtered and sorted through indexes; with `withCard: false` the
+    /// items leave the card out (for lists that show names, tags and avatars).
     #[wasm_bindgen(js_name = listCharacters, unchecked_return_type = "Promise<Page<Character>>")]
     pub fn list_characters(&self, #[wasm_bindgen(unchecked_optional_param_type = "CharacterQuery")] query: JsValue) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
-            let q: CharacterQuery = if query.is_undefined() || query.is_null() { CharacterQuery::default() } else { from_js_value(query, "query")? };
-            with_store!(&b, s => {
-                let mut page = s.list_characters(&q).await?;
-                page.items = page.items.into_iter().map(public).collect();
-                to_js_value(&page)
-            })
+            let o: ListOptions = if query.is_undefined() || query.is_null() {
+                ListOptions { query: CharacterQuery::default(), with_card: true }
+            } else {
+                from_js_value(query, "query")?
+            };
+            let (items, total, offset) = match &b {
+                Backend::Idb(s) => {
+                    let page = s.list_characters_js(&o.query, o.with_card).await?;
+                    (page.items, page.total, page.offset)
+                }
+                Backend::Mem(s) => {
+                    let page = s.list_characters(&o.query).await?;
+                    let mut items = Vec::with_capacity(page.items.len());
+                    for mut c in page.items {
+                        if o.with_card {
+                            items.push(char_js(c)?);
+                        } else {
+                            c.card = Value::Null;
+                            let v = to_js_value(&public(c))?;
+                            Reflect::delete_property(v.unchecked_ref::<js_sys::Object>(), &JsValue::from_str("card"))?;
+                            items.push(v);
+                        }
+                    }
+                    (items, page.total, page.offset)
+                }
+            };
+            let out = js_sys::Object::new();
+            Reflect::set(&out, &JsValue::from_str("items"), &items.into_iter().collect::<Array>())?;
+            Reflect::set(&out, &JsValue::from_str("total"), &JsValue::from_f64(total as f64))?;
+            Reflect::set(&out, &JsValue::from_str("offset"), &JsValue::from_f64(offset as f64))?;
+            Ok(out.into())
         })
     }
 

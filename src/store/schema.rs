@@ -11,7 +11,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The schema version of this build (IndexedDB database version, backup `schemaVersion`).
+/// The record schema version of this build (backup `schemaVersion`, `StoreInfo.schemaVersion`).
+/// The IndexedDB database version equals it up to 3; the IndexedDB backend's own layout
+/// changes since then count on from there (`store::indexeddb::DB_VERSION`: 4 keeps cards as
+/// JSON text), without changing records or backups.
 ///
 /// * 1 — the first layout: every object store, keyed by `id` (messages by `[chatId, seq]`).
 /// * 2 — derived index fields on characters (`ixName`, `ixTags`, `ixUsed`, `ixCreated`) and

@@ -23,6 +23,8 @@ after(async () => {
 
 const names = () => page.$$eval("#library-grid .character .name", (els) => els.map((e) => e.textContent));
 const statusIs = (re) => page.waitForFunction((src) => new RegExp(src).test(document.getElementById("library-status")?.textContent ?? ""), re.source);
+const avatarsShown = (n) => page.waitForFunction((n) =>
+  [...document.querySelectorAll("#library-grid img.avatar")].filter((i) => i.complete && i.naturalWidth > 0).length >= n, n);
 async function openLibrary() {
   await page.goto(new URL("#/library", url).href);
   await statusIs(/characters? Â· saved in this browser/);
@@ -37,7 +39,9 @@ test("the library imports cards, creates, searches, filters, deletes with undo â
   await statusIs(/^Imported .* 3 characters/);
   assert.match(await page.textContent("#library-error"), /garbage\.bin: not_a_card/);
   assert.deepEqual(await names(), ["Aria Vance", "Borin Ironhand", "Charx Carla"]);
-  // PNG and CharX cards keep their avatar image; the JSON card gets a letter.
+  // PNG and CharX cards keep their avatar image; the JSON card gets a letter (avatars come in
+  // after the grid is drawn).
+  await avatarsShown(2);
   const avatars = await page.$$eval("#library-grid .character", (els) => els.map((e) => e.querySelector("img.avatar")?.naturalWidth ?? 0));
   assert.equal(avatars[0], 0);
   assert.ok(avatars[1] > 0 && avatars[2] > 0, `avatars: ${avatars}`);
@@ -80,6 +84,7 @@ test("the library imports cards, creates, searches, filters, deletes with undo â
   await page.reload();
   await statusIs(/^3 characters Â· saved in this browser/);
   assert.deepEqual(await names(), ["Borin Ironhand", "Charx Carla", "Zed <img src=x onerror=alert(1)>"]);
+  await avatarsShown(2);
   const after = await page.$$eval("#library-grid .character", (els) => els.map((e) => e.querySelector("img.avatar")?.naturalWidth ?? 0));
   assert.ok(after[0] > 0 && after[1] > 0, "avatars survive the reload");
 });
