@@ -143,6 +143,7 @@ try {
     const demo = await browser.context.newPage();
     demo.on("pageerror", (e) => console.error("demo pageerror:", e.message));
     await demo.goto(new URL("demo/#/", base).href);
+    await demo.bringToFront(); // a page in the background gets its timers throttled (≥ 1 s per setTimeout)
     await demo.waitForSelector("main, #app, body");
     // In the page: switch to the Library (hash route) and time until the grid and its count show.
     const openLibrary = () => demo.evaluate(async () => {
@@ -159,14 +160,27 @@ try {
     });
     const opens = [];
     for (let i = 0; i < 4; i++) opens.push(await openLibrary()); // the first one also makes the thumbnails
+    await page.bringToFront();
     const peerOpen = await page.evaluate(() => bench.timeLibraryPeer());
+    await demo.bringToFront();
     const warm = opens.slice(1).sort((a, b) => a - b)[1];
     line("demo_library_open_1000_characters", warm, peerOpen.ms, `first open (makes 60 thumbnails) ${opens[0].toFixed(0)} ms; peer: one JSON value read, parsed, tags, sorted; goal: ours < 300 ms`);
 
-    const t0 = Date.now();
+    // Timed in the page from the file input's change event (the file's trip over the DevTools
+    // protocol is not the app's time) to the status line naming the imported character.
+    await demo.evaluate(() => {
+      const input = document.getElementById("library-import");
+      input.addEventListener("change", () => { window.__importT0 = performance.now(); }, { capture: true, once: true });
+      const st = document.getElementById("library-status");
+      const obs = new MutationObserver(() => {
+        if (/^Imported The Chronicler of Eldoria/.test(st.textContent)) { window.__importMs = performance.now() - window.__importT0; obs.disconnect(); }
+      });
+      obs.observe(st, { childList: true, characterData: true, subtree: true });
+    });
     await demo.setInputFiles("#library-import", bigPng);
-    await demo.waitForFunction(() => /^Imported The Chronicler of Eldoria/.test(document.getElementById("library-status")?.textContent ?? ""), null, { timeout: 120_000, polling: 20 });
-    const importMs = Date.now() - t0;
+    await demo.waitForFunction(() => window.__importMs !== undefined, null, { timeout: 120_000, polling: 20 });
+    const importMs = await demo.evaluate(() => window.__importMs);
+    await page.bringToFront();
     const peerImport = await page.evaluate(() => bench.timeImportPeer("/bigcard.png"));
     line("demo_library_import_6000_entry_card", importMs, peerImport, "ours: the Library view (decode, store, redraw 1,001 characters); peer: decode + keep it NextChat's way; goal: ours < 1500 ms");
     await demo.close();

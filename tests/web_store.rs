@@ -387,7 +387,7 @@ async fn a_v2_database_with_data_is_migrated_to_v3() {
     let items = |t: &str| t.lines().skip(1).filter(|l| !l.contains("\"end\"")).map(str::to_string).collect::<Vec<_>>();
     assert_eq!(items(&after), items(&before));
     s.close();
-    let db = raw_open(&name, 3, |_| {}).await;
+    let db = raw_open(&name, DB_VERSION, |_| {}).await;
     let tx = db.transaction_with_str("cache").unwrap();
     assert!(tx.object_store("cache").unwrap().index("ixAge").is_ok());
     db.close();

@@ -44,7 +44,7 @@ use web_sys::{
 use super::cache::{CacheEntry, CacheLimits, LocalFuture, ResponseCache};
 use super::memory::normalize_imported;
 use super::schema::{
-    self, stores, Asset, Character, Chat, Event as LogEvent, Message, MessageEdit, NewMessage, Record, SettingEntry, SyncMeta,
+    self, stores, Asset, CardJson, Character, Chat, Event as LogEvent, Message, MessageEdit, NewMessage, Record, SettingEntry, SyncMeta,
 };
 use super::{
     chat_after_append, live_chat, meta_of_value, next_message, stamp_new, touch_chat, BackupItem, Change,
@@ -117,13 +117,12 @@ fn delete_prop(v: &JsValue, key: &str) {
 /// The stored value of a character: every field as it is, the card as JSON text.
 fn character_to_js(c: &mut Character) -> Result<JsValue> {
     let card = std::mem::take(&mut c.card);
-    let text = serde_json::to_string(&card);
+    let text = JsValue::from_str(&card.text());
     let v = to_js(&*c);
     c.card = card;
-    let text = text.map_err(|e| Error::new(ErrorCode::Internal, format!("could not serialise a card: {e}")))?;
     let v = v?;
     delete_prop(&v, "card");
-    set_prop(&v, CARD_JSON, &JsValue::from_str(&text))?;
+    set_prop(&v, CARD_JSON, &text)?;
     Ok(v)
 }
 
@@ -144,14 +143,13 @@ fn character_parts(v: &JsValue) -> Result<(Character, JsValue)> {
     Ok((c?, if text.is_string() { text } else { obj }))
 }
 
-/// A stored character, card included (parsed in Rust).
+/// A stored character, card included (as its text: parsed in Rust only when looked at).
 fn character_from_js(v: &JsValue) -> Result<Character> {
     let (mut c, card) = character_parts(v)?;
     if let Some(text) = card.as_string() {
-        c.card = serde_json::from_str(&text)
-            .map_err(|e| Error::new(ErrorCode::Storage, format!("the stored card of character {:?} is unreadable: {e}", c.id)))?;
+        c.card = CardJson::from_stored_text(text);
     } else if !card.is_undefined() {
-        c.card = from_js(card, stores::CHARACTERS)?;
+        c.card = from_js::<Value>(card, stores::CHARACTERS)?.into();
     }
     Ok(c)
 }
@@ -806,11 +804,22 @@ impl IndexedDbStore {
             };
             let substring = needle.filter(|_| q.match_mode == NameMatch::Substring);
             if substring.is_none() {
-                // Pure index walk: count, skip `offset` entries, read one page.
-                let total = request(if range.is_undefined() { index.count() } else { index.count_with_key(&range) }, "count")
-                    .await?
-                    .as_f64()
-                    .unwrap_or(0.0) as usize;
+                // Pure index walk: count, skip `offset` entries, read one page. A first page in
+                // index order is one `getAll` (issued with the count): a cursor costs a round
+                // trip per record.
+                let count = if range.is_undefined() { index.count() } else { index.count_with_key(&range) };
+                let count = RequestWait::new(&count.map_err(js_err("count"))?);
+                let first_page = if q.offset == 0 && limit > 0 && matches!(dir, IdbCursorDirection::Next) {
+                    let req = index.get_all_with_key_and_limit(&range, limit.min(u32::MAX as usize) as u32);
+                    Some(RequestWait::new(&req.map_err(js_err("getAll"))?))
+                } else {
+                    None
+                };
+                let total = count.wait("count").await?.as_f64().unwrap_or(0.0) as usize;
+                if let Some(w) = first_page {
+                    let all = w.wait("getAll").await?;
+                    return Ok(Page { items: Array::from(&all).iter().collect(), total, offset: 0 });
+                }
                 let mut items = Vec::new();
                 if q.offset < total && limit > 0 {
                     let req = index.open_cursor_with_range_and_direction(&range, dir).map_err(js_err("cursor"))?;

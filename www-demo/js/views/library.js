@@ -153,7 +153,7 @@ export const library = {
           if (ac.signal.aborted) throw Object.assign(new Error("the import was cancelled"), { code: "aborted" });
         }
         const out = inputs.length
-          ? await store.importCards(inputs, { signal: ac.signal, onProgress: (p) => { status.textContent = `Saving ${p.done} of ${p.total}…`; } })
+          ? await store.importCards(inputs, { withCard: false, signal: ac.signal, onProgress: (p) => { status.textContent = `Saving ${p.done} of ${p.total}…`; } })
           : [];
         if (failed.length) showError(`Not imported: ${failed.join("; ")}`);
         await refresh();
