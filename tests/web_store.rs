@@ -1,7 +1,7 @@
 //! The store conformance suite against IndexedDB in headless Chromium, plus the robustness
 //! cases only a real browser can show: aborted transactions, two connections, blocked upgrades,
-//! quota errors, cross-tab announcements, the v1 → v2 and v2 → v3 migrations, and the
-//! client's response cache in the `cache` store (schema 3).
+//! quota errors, cross-tab announcements, the v1 → v2, v2 → v3 and v3 → v4 (cards as JSON text)
+//! migrations, and the client's response cache in the `cache` store (schema 3).
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::{Cell, RefCell};
@@ -11,7 +11,7 @@ use std::rc::Rc;
 use js_sys::{Array, Promise};
 use nextchat_tavern::store::cache::{CacheEntry, CacheLimits, ResponseCache};
 use nextchat_tavern::store::conformance::test_env;
-use nextchat_tavern::store::indexeddb::{delete_database, factory, Fault, IdbResponseCache, IndexedDbStore};
+use nextchat_tavern::store::indexeddb::{delete_database, factory, Fault, IdbResponseCache, IndexedDbStore, DB_VERSION};
 use nextchat_tavern::store::*;
 use nextchat_tavern::ErrorCode;
 use serde_json::json;
@@ -203,7 +203,7 @@ async fn our_connections_step_aside_for_an_upgrade_in_another_tab() {
     let name = fresh_name();
     let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
     // A newer build in another tab upgrades past our version: our connection closes instead of blocking.
-    let newer = raw_open(&name, SCHEMA_VERSION + 1, |_| {}).await;
+    let newer = raw_open(&name, DB_VERSION + 1, |_| {}).await;
     let e = s.list::<Character>().await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Storage);
     assert!(e.message().contains("another tab"), "{e}");
@@ -387,8 +387,118 @@ async fn a_v2_database_with_data_is_migrated_to_v3() {
     let items = |t: &str| t.lines().skip(1).filter(|l| !l.contains("\"end\"")).map(str::to_string).collect::<Vec<_>>();
     assert_eq!(items(&after), items(&before));
     s.close();
-    let db = raw_open(&name, 3, |_| {}).await;
+    let db = raw_open(&name, DB_VERSION, |_| {}).await;
     let tx = db.transaction_with_str("cache").unwrap();
     assert!(tx.object_store("cache").unwrap().index("ixAge").is_ok());
     db.close();
+}
+
+/// The stored value of a character, read past the store with a raw connection.
+async fn stored_character(name: &str, id: &str) -> JsValue {
+    let db = raw_open(name, DB_VERSION, |_| {}).await;
+    let tx = db.transaction_with_str("characters").unwrap();
+    let req = tx.object_store("characters").unwrap().get(&JsValue::from_str(id)).unwrap();
+    let p = Promise::new(&mut |resolve, reject| {
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&reject));
+    });
+    JsFuture::from(p).await.unwrap();
+    let v = req.result().unwrap();
+    db.close();
+    v
+}
+
+fn field(v: &JsValue, k: &str) -> JsValue {
+    js_sys::Reflect::get(v, &JsValue::from_str(k)).unwrap()
+}
+
+/// A card with a lorebook of `n` entries.
+fn lore_card(name: &str, n: usize) -> serde_json::Value {
+    let entries: Vec<_> = (0..n)
+        .map(|i| json!({"id": i, "keys": [format!("key {i}")], "content": format!("Entry {i} of {name}."), "extensions": {"depth": 4}}))
+        .collect();
+    json!({"spec": "chara_card_v2", "spec_version": "2.0", "data": {"name": name, "tags": ["Lore"], "character_book": {"entries": entries}}})
+}
+
+#[wasm_bindgen_test]
+async fn characters_are_stored_with_the_card_as_json_text() {
+    let name = fresh_name();
+    let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    let card = lore_card("Codex", 50);
+    let c = s.create(Character::from_card(card.clone())).await.unwrap();
+    s.import_characters_with_assets(vec![Character { id: "two".into(), ..Character::from_card(lore_card("Two", 3)) }], vec![], &mut |_| ControlFlow::Continue(()))
+        .await
+        .unwrap();
+    s.close();
+    for id in [c.id.as_str(), "two"] {
+        let v = stored_character(&name, id).await;
+        assert!(field(&v, "card").is_undefined(), "no nested card object in {id}");
+        let text = field(&v, "cardJson").as_string().expect("the card as JSON text");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["data"]["character_book"]["entries"].as_array().map(Vec::len), Some(if id == "two" { 3 } else { 50 }));
+    }
+    // Read back through every path: the same card.
+    let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    assert_eq!(s.get::<Character>(&c.id).await.unwrap().unwrap().card, card);
+    assert_eq!(s.list_characters(&CharacterQuery::default()).await.unwrap().items[0].card, card);
+    let tagged = s.list_characters(&CharacterQuery { tag: Some("lore".into()), ..Default::default() }).await.unwrap();
+    assert_eq!((tagged.total, tagged.items[0].card == card), (2, true));
+    let js = s.get_character_js(&c.id).await.unwrap().unwrap();
+    assert!(field(&js, "cardJson").is_undefined() && field(&js, "ixName").is_undefined());
+    let js_card: serde_json::Value = serde_wasm_bindgen::from_value(field(&js, "card")).unwrap();
+    assert_eq!(js_card, card);
+    let light = s.list_characters_js(&CharacterQuery::default(), false).await.unwrap();
+    assert_eq!(light.total, 2);
+    assert!(light.items.iter().all(|v| field(v, "card").is_undefined() && field(v, "name").is_string()));
+    // A backup carries the card as an object (schema 3), and importing it stores JSON text again.
+    let text = backup_of(&s).await;
+    assert!(text.contains("\"card\":{") && !text.contains("cardJson"), "{}", &text[..300.min(text.len())]);
+    let name2 = fresh_name();
+    let s2 = IndexedDbStore::open(&name2, test_env()).await.unwrap();
+    s2.import_backup(&text, &mut |_| ControlFlow::Continue(())).await.unwrap();
+    assert_eq!(s2.get::<Character>(&c.id).await.unwrap().unwrap().card, card);
+    s2.close();
+    assert!(field(&stored_character(&name2, &c.id).await, "cardJson").is_string());
+}
+
+#[wasm_bindgen_test]
+async fn a_v3_database_with_data_is_migrated_to_v4() {
+    let name = fresh_name();
+    // A schema-3 database with characters written the way version 3 did (the card as an object).
+    IndexedDbStore::open_at(&name, test_env(), 3).await.unwrap().close();
+    let db = raw_open(&name, 3, |_| {}).await;
+    let arr = Array::of1(&JsValue::from_str("characters"));
+    let tx = db.transaction_with_str_sequence_and_mode(&arr, web_sys::IdbTransactionMode::Readwrite).unwrap();
+    let st = tx.object_store("characters").unwrap();
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    use serde::Serialize;
+    let mut old = Vec::new();
+    for (i, who) in ["Zora", "adam", "Mona"].iter().enumerate() {
+        let mut c = Character { id: format!("c{i}"), rev: 1, created_at: 5, updated_at: 5, ..Character::from_card(lore_card(who, 20)) };
+        c.reindex();
+        st.put(&c.serialize(&ser).unwrap()).unwrap();
+        old.push(c);
+    }
+    let p = Promise::new(&mut |resolve, _| tx.set_oncomplete(Some(&resolve)));
+    JsFuture::from(p).await.unwrap();
+    db.close();
+
+    let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    for c in &old {
+        assert_eq!(&s.get::<Character>(&c.id).await.unwrap().unwrap(), c, "the record reads back the same");
+    }
+    let page = s.list_characters(&CharacterQuery::default()).await.unwrap();
+    assert_eq!(page.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["adam", "Mona", "Zora"]);
+    let before = backup_of(&s).await;
+    s.close();
+    let v = stored_character(&name, "c0").await;
+    assert!(field(&v, "card").is_undefined() && field(&v, "cardJson").is_string(), "rewritten as JSON text");
+    // Still writable, and the backup is the one schema 3 wrote.
+    let s = IndexedDbStore::open(&name, test_env()).await.unwrap();
+    assert!(before.lines().next().unwrap().contains(&format!("\"schemaVersion\":{SCHEMA_VERSION}")));
+    let u = s.update::<Character>("c1", &mut |c| {
+        c.favorite = true;
+        Ok(())
+    }).await.unwrap();
+    assert_eq!((u.rev, u.card == old[1].card), (2, true));
 }

@@ -3,6 +3,8 @@
 // JSON-serialised and written as one IndexedDB value through idb-keyval's `set`).
 import init, { TavernStore } from "/pkg/nextchat_tavern.js";
 import { set, get, createStore } from "/idb-keyval.js";
+import { bigCard, libraryCard } from "./cards.js";
+import { rawIdbAppend } from "./probe.js";
 
 export async function ready() {
   await init();
@@ -139,4 +141,90 @@ export async function timeLast50(side, runs = 15, warmup = 3) {
     if (r >= warmup) samples.push(now() - t0);
   }
   return { ms: median(samples), got };
+}
+
+// ---- big cards and the library (data shaped like real cards: ./cards.js) ----
+
+/** Store then load one character with a 6,000-entry lorebook. Ours: createCharacter +
+ *  getCharacter (IndexedDB); peer: NextChat's way for one object (JSON.stringify + idb-keyval
+ *  `set`, then `get` + JSON.parse). Returns the median store, load and total ms. */
+export async function timeBigCard(side, entries = 6000, runs = 7, warmup = 1) {
+  const card = window.__bigCard ??= bigCard(entries);
+  const db = window.__bigDb ??= { s: await TavernStore.open(freshName("big")), kv: createStore(freshName("kvbig"), "keyval") };
+  const st = [], ld = [], tot = [];
+  let check = 0;
+  for (let r = 0; r < warmup + runs; r++) {
+    const t0 = now();
+    let back;
+    if (side === "ours") {
+      const c = await db.s.createCharacter({ card });
+      const t1 = now();
+      back = (await db.s.getCharacter(c.id)).card;
+      if (r >= warmup) { st.push(t1 - t0); ld.push(now() - t1); }
+    } else {
+      const key = `char-${r}`;
+      await set(key, JSON.stringify(card), db.kv);
+      const t1 = now();
+      back = JSON.parse(await get(key, db.kv));
+      if (r >= warmup) { st.push(t1 - t0); ld.push(now() - t1); }
+    }
+    if (r >= warmup) tot.push(now() - t0);
+    check = back.data.character_book.entries.length;
+  }
+  return { store: median(st), load: median(ld), total: median(tot), entries: check, jsonBytes: JSON.stringify(card).length };
+}
+
+/** Fills the demo's database with `n` ordinary characters (each with a small PNG avatar). */
+export async function setupDemoLibrary(n, avatarBytes) {
+  const s = await TavernStore.open("nextchat-tavern-demo");
+  const avatar = new Uint8Array(avatarBytes);
+  const cards = Array.from({ length: n }, (_, i) => ({ card: libraryCard(i), avatar, avatarMime: "image/png" }));
+  await s.importCards(cards);
+  const kv = createStore(freshName("kvlib-demo"), "keyval");
+  // NextChat-style peer: the same characters as one JSON value (avatars as data in the value).
+  await set("library", JSON.stringify(cards.map((c) => ({ card: c.card }))), kv);
+  window.__demoLib = { kv, total: (await s.listCharacters({ limit: 1 })).total };
+  return window.__demoLib.total;
+}
+
+/** The peer of opening the library: read the whole library value, parse, gather tags, sort, first page. */
+export async function timeLibraryPeer(runs = 5) {
+  const { kv } = window.__demoLib;
+  const xs = [];
+  let first = null;
+  for (let r = 0; r < runs + 1; r++) {
+    const t0 = now();
+    const all = JSON.parse(await get("library", kv));
+    const tags = new Set();
+    for (const c of all) for (const t of c.card.data.tags) tags.add(t.toLowerCase());
+    all.sort((a, b) => a.card.data.name.toLowerCase().localeCompare(b.card.data.name.toLowerCase()));
+    first = all.slice(0, 60).map((c) => c.card.data.name)[0];
+    if (r) xs.push(now() - t0);
+  }
+  return { ms: median(xs), first };
+}
+
+/** The peer of the Library import: decode the card file (card codec) and keep it NextChat's way. */
+export async function timeImportPeer(url, runs = 3) {
+  const m = await import("/pkg/nextchat_tavern.js");
+  const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const kv = createStore(freshName("kvimport"), "keyval");
+  const xs = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = now();
+    const imported = await m.importCardAsync(bytes, { fileName: "big.png" });
+    await set(`card-${r}`, JSON.stringify(imported.card), kv);
+    await set(`avatar-${r}`, new Blob([bytes], { type: "image/png" }), kv);
+    xs.push(now() - t0);
+  }
+  return median(xs);
+}
+
+/** Ours against the hand-written single-transaction append (./probe.js), on a chat of n. */
+export async function timeAppendVsRaw(side, runs = 40) {
+  if (side === "ours") {
+    window.__appendRaw ??= await setupAppend(1000);
+    return timeAppend("ours", runs, 5);
+  }
+  return rawIdbAppend(runs, "default", true);
 }

@@ -4,7 +4,7 @@
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise, Uint8Array};
+use js_sys::{Array, Function, Promise, Reflect, Uint8Array, JSON};
 use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -18,7 +18,7 @@ use crate::store::cache::{CacheLimits, ResponseCache};
 use crate::store::indexeddb::{IdbResponseCache, IndexedDbStore};
 use crate::store::web::{BrowserImages, JsSource};
 use crate::store::{
-    Asset, Change, Character, CharacterQuery, Chat, MemoryStore, MessageEdit, NewMessage, Progress, Record, Store,
+    Asset, CardJson, Change, Character, CharacterQuery, Chat, MemoryStore, MessageEdit, NewMessage, Progress, Record, Store,
     StoreEnv, ThumbnailInfo,
 };
 use crate::thumbnail::ThumbnailOptions;
@@ -41,6 +41,8 @@ export interface CharacterPatch { card?: Record<string, unknown>; name?: string;
 export interface CharacterQuery {
   query?: string; match?: "substring" | "prefix"; tag?: string; favoritesOnly?: boolean;
   sort?: "name" | "recentlyUsed" | "created"; reverse?: boolean; offset?: number; limit?: number;
+  /** `false`: the items come without `card` (a list of names, tags and avatars reads no card). Default `true`. */
+  withCard?: boolean;
 }
 export interface Page<T> { items: T[]; total: number; offset: number; }
 export interface Chat extends SyncMeta {
@@ -212,45 +214,67 @@ fn aborted_before(opts: &JsValue) -> bool {
         .is_some_and(|s| s.aborted())
 }
 
-/// One card file as given by JS → (card JSON, tags, favourite, avatar bytes, avatar MIME).
+/// One card file as given by JS → (the character read from its card, tags, favourite, avatar bytes and MIME).
 struct CardIn {
-    card: Value,
+    character: Character,
     tags: Option<Vec<String>>,
     favorite: bool,
     avatar: Option<(Vec<u8>, String)>,
 }
 
+/// A card object from JS as JSON text, through the browser's `JSON.stringify` (a card with a
+/// large lorebook is hundreds of thousands of values: converting them one by one across the
+/// wasm boundary takes about a second; as text, the store keeps it without building it).
+fn card_text_from_js(v: &JsValue, what: &str) -> Result<String, Error> {
+    JSON::stringify(v)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| Error::invalid_argument(format!("{what}: not JSON (a cycle, a BigInt or not an object)")))
+}
+
+/// The character of a card given as JSON text (`what` names it in errors).
+fn character_from_text(text: String, what: &str) -> Result<Character, Error> {
+    Character::from_card_text(text).map_err(|e| Error::new(e.code(), format!("{what}: {}", e.message())))
+}
+
+/// A card as JS gets it back: its JSON text through the browser's `JSON.parse`.
+fn card_to_js(card: &CardJson) -> Result<JsValue, Error> {
+    JSON::parse(&card.text()).map_err(|_| Error::new(ErrorCode::Internal, "could not hand a card to JS"))
+}
+
 fn card_in(v: JsValue, i: usize) -> Result<CardIn, Error> {
-    let parse = |text: &str| {
-        serde_json::from_str::<Value>(text).map_err(|e| Error::new(ErrorCode::BadJson, format!("card [{i}]: {e}")))
-    };
+    let what = format!("card [{i}]");
+    let parse = |text: String| character_from_text(text, &what);
     if let Some(s) = v.as_string() {
-        return Ok(CardIn { card: parse(&s)?, tags: None, favorite: false, avatar: None });
+        return Ok(CardIn { character: parse(s)?, tags: None, favorite: false, avatar: None });
     }
     if let Some(u) = v.dyn_ref::<Uint8Array>() {
         let bytes = u.to_vec();
-        let text = std::str::from_utf8(&bytes).map_err(|_| {
+        let text = String::from_utf8(bytes).map_err(|_| {
             Error::new(ErrorCode::UnsupportedFormat, format!("card [{i}]: only JSON cards are imported here (decode PNG/CharX with the card API first)"))
         })?;
-        return Ok(CardIn { card: parse(text)?, tags: None, favorite: false, avatar: None });
+        return Ok(CardIn { character: parse(text)?, tags: None, favorite: false, avatar: None });
     }
     let has_card = js_sys::Reflect::get(&v, &JsValue::from_str("card")).map(|c| c.is_object()).unwrap_or(false);
     if has_card {
         let get = |k: &str| js_sys::Reflect::get(&v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-        let card: Value = from_js_value(get("card"), "card").map_err(|_| Error::invalid_argument(format!("card [{i}]: card must be an object")))?;
+        let character = character_from_text(card_text_from_js(&get("card"), &format!("{what}: card"))?, &what)?;
         let tags: Option<Vec<String>> = serde_wasm_bindgen::from_value(get("tags")).ok();
         let avatar = get("avatar").dyn_into::<Uint8Array>().ok().map(|u| {
             (u.to_vec(), get("avatarMime").as_string().unwrap_or_else(|| "image/png".to_string()))
         });
-        return Ok(CardIn { card, tags, favorite: get("favorite").as_bool().unwrap_or(false), avatar });
+        return Ok(CardIn { character, tags, favorite: get("favorite").as_bool().unwrap_or(false), avatar });
     }
-    let card: Value = serde_wasm_bindgen::from_value(v).map_err(|e| Error::invalid_argument(format!("card [{i}]: {e}")))?;
-    Ok(CardIn { card, tags: None, favorite: false, avatar: None })
+    if !v.is_object() {
+        return Err(Error::invalid_argument(format!("card [{i}]: expected a card object, JSON text or bytes")));
+    }
+    let character = parse(card_text_from_js(&v, &what)?)?;
+    Ok(CardIn { character, tags: None, favorite: false, avatar: None })
 }
 
 /// The character (with its final id) and its avatar asset (owned by it), if any.
 fn character_of(c: CardIn, env: &StoreEnv) -> (Character, Option<(Asset, Vec<u8>)>) {
-    let mut ch = Character::from_card(c.card);
+    let mut ch = c.character;
     ch.id = env.ids.next_id();
     if let Some(t) = c.tags {
         ch.tags = crate::store::schema::normalize_tags(t);
@@ -293,7 +317,9 @@ fn characters_of(files: Vec<JsValue>, env: &StoreEnv) -> Result<(Vec<Character>,
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct CharacterPatch {
-    card: Option<Value>,
+    /// Read apart from the rest (through [`card_text_from_js`]).
+    #[serde(skip)]
+    card: Option<Character>,
     name: Option<String>,
     tags: Option<Vec<String>>,
     favorite: Option<bool>,
@@ -334,12 +360,36 @@ fn public(mut c: Character) -> Character {
     c
 }
 
-fn chars_js(cs: Vec<Character>) -> Result<JsValue, JsValue> {
-    to_js_value(&cs.into_iter().map(public).collect::<Vec<_>>())
+fn chars_js(cs: Vec<Character>, with_card: bool) -> Result<JsValue, JsValue> {
+    let out = Array::new();
+    for mut c in cs {
+        if with_card {
+            out.push(&char_js(c)?);
+        } else {
+            c.card = CardJson::default();
+            let v = to_js_value(&public(c))?;
+            Reflect::delete_property(v.unchecked_ref::<js_sys::Object>(), &JsValue::from_str("card"))?;
+            out.push(&v);
+        }
+    }
+    Ok(out.into())
 }
 
-fn char_js(c: Character) -> Result<JsValue, JsValue> {
-    to_js_value(&public(c))
+/// A character for JS: the card through JSON text ([`card_to_js`]), the rest field by field.
+fn char_js(mut c: Character) -> Result<JsValue, JsValue> {
+    let card = std::mem::take(&mut c.card);
+    let v = to_js_value(&public(c))?;
+    Reflect::set(&v, &JsValue::from_str("card"), &card_to_js(&card)?)?;
+    Ok(v)
+}
+
+/// `withCard` of `listCharacters` and `importCards` options: absent or `true` → true.
+fn with_card_of(query: &JsValue) -> Result<bool, Error> {
+    let v = if query.is_object() { Reflect::get(query, &JsValue::from_str("withCard")).unwrap_or(JsValue::UNDEFINED) } else { JsValue::UNDEFINED };
+    if v.is_undefined() {
+        return Ok(true);
+    }
+    v.as_bool().ok_or_else(|| Error::invalid_argument("withCard must be a boolean"))
 }
 
 /// The bytes of an asset as a Blob (IndexedDB hands out its stored Blob without copying).
@@ -418,7 +468,7 @@ impl TavernStore {
                 let (ch, asset) = character_of(c, s.env());
                 let mut out = s.import_characters_with_assets(vec![ch], asset.into_iter().collect(), &mut |_| ControlFlow::Continue(())).await
                     .map_err(|e| if e.code() == ErrorCode::Validation { Error::new(ErrorCode::Validation, e.message().trim_start_matches("[0] ")) } else { e })?;
-                to_js_value(&out.pop().map(public))
+                out.pop().map(char_js).unwrap_or(Ok(JsValue::NULL))
             })
         })
     }
@@ -428,12 +478,15 @@ impl TavernStore {
     pub fn update_character(&self, id: String, #[wasm_bindgen(unchecked_param_type = "CharacterPatch")] patch: JsValue) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
-            let p: CharacterPatch = from_js_value(patch, "patch")?;
+            let card = if patch.is_object() { Reflect::get(&patch, &JsValue::from_str("card"))? } else { JsValue::UNDEFINED };
+            let mut p: CharacterPatch = from_js_value(patch, "patch")?;
+            if !card.is_undefined() && !card.is_null() {
+                p.card = Some(character_from_text(card_text_from_js(&card, "patch: card")?, "patch: card")?);
+            }
             with_store!(&b, s => char_js(s.update::<Character>(&id, &mut |c| {
-                if let Some(card) = &p.card {
-                    let fresh = Character::from_card(card.clone());
-                    c.card = card.clone();
-                    c.name = fresh.name;
+                if let Some(fresh) = &p.card {
+                    c.card = fresh.card.clone();
+                    c.name = fresh.name.clone();
                 }
                 if let Some(n) = &p.name { c.name = n.trim().to_string(); }
                 if let Some(t) = &p.tags { c.tags = crate::store::schema::normalize_tags(t.clone()); }
@@ -462,42 +515,61 @@ impl TavernStore {
     #[wasm_bindgen(js_name = getCharacter, unchecked_return_type = "Promise<Character | null>")]
     pub fn get_character(&self, id: String) -> Promise {
         let b = self.backend.clone();
-        spawn(async move { with_store!(&b, s => to_js_value(&s.get::<Character>(&id).await?.map(public))) })
+        spawn(async move {
+            match &b {
+                Backend::Idb(s) => Ok(s.get_character_js(&id).await?.unwrap_or(JsValue::NULL)),
+                Backend::Mem(s) => s.get::<Character>(&id).await?.map(char_js).unwrap_or(Ok(JsValue::NULL)),
+            }
+        })
     }
 
-    /// One page of characters, filtered and sorted through indexes.
+    /// One page of characters, filtered and sorted through indexes; with `withCard: false` the
+    /// items leave the card out (for lists that show names, tags and avatars).
     #[wasm_bindgen(js_name = listCharacters, unchecked_return_type = "Promise<Page<Character>>")]
     pub fn list_characters(&self, #[wasm_bindgen(unchecked_optional_param_type = "CharacterQuery")] query: JsValue) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
+            let with_card = with_card_of(&query)?;
             let q: CharacterQuery = if query.is_undefined() || query.is_null() { CharacterQuery::default() } else { from_js_value(query, "query")? };
-            with_store!(&b, s => {
-                let mut page = s.list_characters(&q).await?;
-                page.items = page.items.into_iter().map(public).collect();
-                to_js_value(&page)
-            })
+            let (items, total, offset) = match &b {
+                Backend::Idb(s) => {
+                    let page = s.list_characters_js(&q, with_card).await?;
+                    (page.items, page.total, page.offset)
+                }
+                Backend::Mem(s) => {
+                    let page = s.list_characters(&q).await?;
+                    (Array::from(&chars_js(page.items, with_card)?).iter().collect(), page.total, page.offset)
+                }
+            };
+            let out = js_sys::Object::new();
+            Reflect::set(&out, &JsValue::from_str("items"), &items.into_iter().collect::<Array>())?;
+            Reflect::set(&out, &JsValue::from_str("total"), &JsValue::from_f64(total as f64))?;
+            Reflect::set(&out, &JsValue::from_str("offset"), &JsValue::from_f64(offset as f64))?;
+            Ok(out.into())
         })
     }
 
     /// Imports many cards in one transaction: all or nothing. `onProgress` is called after each
-    /// card; aborting `signal` cancels and keeps nothing (code `aborted`).
+    /// card; aborting `signal` cancels and keeps nothing (code `aborted`). With `withCard: false`
+    /// the characters returned leave their cards out.
     #[wasm_bindgen(js_name = importCards, unchecked_return_type = "Promise<Character[]>")]
     pub fn import_cards(
         &self,
         #[wasm_bindgen(unchecked_param_type = "CardFile[]")] files: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions & { withCard?: boolean }")] options: JsValue,
     ) -> Promise {
         let b = self.backend.clone();
         spawn(async move {
             if aborted_before(&options) {
                 return Err(Error::new(ErrorCode::Aborted, "the import was cancelled before it started").into());
             }
+            let with_card = with_card_of(&options)?;
             let arr: Array = files.dyn_into().map_err(|_| Error::invalid_argument("files: expected an array"))?;
             let mut progress = js_progress(&options);
             with_store!(&b, s => {
                 let (chars, assets) = characters_of(arr.iter().collect(), s.env())?;
                 // Cards and avatars in ONE transaction: never a card without its image.
-                chars_js(s.import_characters_with_assets(chars, assets, &mut progress).await?)
+                chars_js(s.import_characters_with_assets(chars, assets, &mut progress).await?, with_card)
             })
         })
     }

@@ -91,7 +91,7 @@ pub async fn character_crud<S: Store, F: Future<Output = S>>(make: impl Fn() -> 
     let e = s
         .update::<Character>(&c.id, &mut |ch| {
             ch.name = " ".into();
-            ch.card = json!("nope");
+            ch.card = json!("nope").into();
             Ok(())
         })
         .await

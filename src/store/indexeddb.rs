@@ -5,12 +5,20 @@
 //! cursors with direction / `advance` and a multi-step migration in the upgrade transaction.
 //! The whole adapter is two small futures ([`request`] and [`TxDone`]) over IDB's events.
 //!
-//! Schema (see [`schema::SCHEMA_VERSION`]): every record store is keyed by `id`; `messages` by
+//! Layout ([`DB_VERSION`]): every record store is keyed by `id`; `messages` by
 //! `[chatId, seq]`; `assetBlobs` holds `Blob`s under the asset id; `settings` is keyed by `key`;
 //! `events` has auto-increment `seq`. Version 2 adds the character indexes `ixName`, `ixTags`
 //! (multi-entry), `ixUsed`, `ixCreated` and back-fills them in the upgrade transaction.
 //! Version 3 adds `cache`, the client's response cache ([`IdbResponseCache`]): not records, not
-//! in backups.
+//! in backups. Version 4 stores a character's card as JSON text (`cardJson`) instead of a nested
+//! object, and rewrites the characters already stored in the upgrade transaction.
+//!
+//! Why JSON text: a card with a 6,000-entry lorebook is some 300,000 JS values. Stored as an
+//! object, every write converts it value by value from Rust to JS and IndexedDB clones it value
+//! by value (and every read does both again): about a second each way. As one string it is one
+//! copy for IndexedDB, and Rust and the browser's `JSON.parse` convert it at native speed.
+//! [`IndexedDbStore::get_character_js`] and [`IndexedDbStore::list_characters_js`] hand the
+//! stored value to JS without it ever entering wasm memory.
 //!
 //! Every operation is one transaction; any error aborts it, so nothing partial is ever kept.
 //! After a commit the change is announced to this tab's listeners and, through a
@@ -19,7 +27,9 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Promise, Uint8Array};
+use std::any::{Any, TypeId};
+
+use js_sys::{Array, Promise, Reflect, Uint8Array, JSON};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -33,7 +43,9 @@ use web_sys::{
 
 use super::cache::{CacheEntry, CacheLimits, LocalFuture, ResponseCache};
 use super::memory::normalize_imported;
-use super::schema::{self, stores, Asset, Character, Chat, Event as LogEvent, Message, MessageEdit, NewMessage, Record, SettingEntry};
+use super::schema::{
+    self, stores, Asset, CardJson, Character, Chat, Event as LogEvent, Message, MessageEdit, NewMessage, Record, SettingEntry, SyncMeta,
+};
 use super::{
     chat_after_append, live_chat, meta_of_value, next_message, stamp_new, touch_chat, BackupItem, Change,
     CharacterQuery, CharacterSort, ImportReport, ImportSession, Listener, NameMatch, Page, Progress, ProgressFn, Store,
@@ -74,6 +86,118 @@ fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue> {
 fn from_js<T: serde::de::DeserializeOwned>(v: JsValue, store: &str) -> Result<T> {
     serde_wasm_bindgen::from_value(v)
         .map_err(|e| Error::new(ErrorCode::Storage, format!("a stored {store} record is unreadable: {e}")))
+}
+
+// ---- stored values of records (characters: the card as JSON text) ------------------------------
+
+/// The IndexedDB database version: the layout of the object stores. Versions 1–3 equal the
+/// record schema ([`schema::SCHEMA_VERSION`]); 4 changes only how characters are laid out
+/// (`cardJson`), so records as JS and backups see them keep schema 3.
+pub const DB_VERSION: u32 = 4;
+
+/// The field of a stored character that holds its card as JSON text (layout 4).
+const CARD_JSON: &str = "cardJson";
+/// Derived index fields of a stored character (not shown to JS).
+const INDEX_FIELDS: [&str; 4] = ["ixName", "ixTags", "ixUsed", "ixCreated"];
+
+fn prop(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn set_prop(v: &JsValue, key: &str, x: &JsValue) -> Result<()> {
+    Reflect::set(v, &JsValue::from_str(key), x).map(drop).map_err(js_err("record"))
+}
+
+fn delete_prop(v: &JsValue, key: &str) {
+    if let Some(o) = v.dyn_ref::<js_sys::Object>() {
+        let _ = Reflect::delete_property(o, &JsValue::from_str(key));
+    }
+}
+
+/// The stored value of a character: every field as it is, the card as JSON text.
+fn character_to_js(c: &mut Character) -> Result<JsValue> {
+    let card = std::mem::take(&mut c.card);
+    let text = JsValue::from_str(&card.text());
+    let v = to_js(&*c);
+    c.card = card;
+    let v = v?;
+    delete_prop(&v, "card");
+    set_prop(&v, CARD_JSON, &text)?;
+    Ok(v)
+}
+
+/// A stored character without its card (`card` left empty), and the card as stored: JSON text
+/// (layout 4), an object (older layouts) or `undefined`. `v` is left as it was.
+fn character_parts(v: &JsValue) -> Result<(Character, JsValue)> {
+    let text = prop(v, CARD_JSON);
+    let obj = prop(v, "card");
+    delete_prop(v, CARD_JSON);
+    delete_prop(v, "card");
+    let c = from_js::<Character>(v.clone(), stores::CHARACTERS);
+    if !text.is_undefined() {
+        set_prop(v, CARD_JSON, &text)?;
+    }
+    if !obj.is_undefined() {
+        set_prop(v, "card", &obj)?;
+    }
+    Ok((c?, if text.is_string() { text } else { obj }))
+}
+
+/// A stored character, card included (as its text: parsed in Rust only when looked at).
+fn character_from_js(v: &JsValue) -> Result<Character> {
+    let (mut c, card) = character_parts(v)?;
+    if let Some(text) = card.as_string() {
+        c.card = CardJson::from_stored_text(text);
+    } else if !card.is_undefined() {
+        c.card = from_js::<Value>(card, stores::CHARACTERS)?.into();
+    }
+    Ok(c)
+}
+
+/// A stored character as JS sees it (the shape `TavernStore` returns): without the derived index
+/// fields, the card parsed by the browser (`with_card`) or left out. Consumes the stored value.
+fn public_character_js(v: JsValue, with_card: bool) -> Result<JsValue> {
+    for k in INDEX_FIELDS {
+        delete_prop(&v, k);
+    }
+    let text = prop(&v, CARD_JSON);
+    delete_prop(&v, CARD_JSON);
+    if !with_card {
+        delete_prop(&v, "card");
+    } else if let Some(t) = text.as_string() {
+        let card = JSON::parse(&t).map_err(|e| map_js_error(&e, "the stored card is unreadable"))?;
+        set_prop(&v, "card", &card)?;
+    }
+    Ok(v)
+}
+
+/// The sync metadata of a stored value, read field by field (a card is not converted).
+fn stored_meta(v: &JsValue) -> SyncMeta {
+    let num = |k: &str| prop(v, k).as_f64().unwrap_or(0.0);
+    SyncMeta {
+        id: prop(v, "id").as_string().unwrap_or_default(),
+        rev: num("rev") as u64,
+        created_at: num("createdAt") as i64,
+        updated_at: num("updatedAt") as i64,
+        deleted: prop(v, "deleted").as_bool().unwrap_or(false),
+    }
+}
+
+/// The stored value of any record (characters through [`character_to_js`]).
+fn record_to_js<R: Record>(r: &mut R) -> Result<JsValue> {
+    match (r as &mut dyn Any).downcast_mut::<Character>() {
+        Some(c) => character_to_js(c),
+        None => to_js(r),
+    }
+}
+
+/// Any record from its stored value (characters through [`character_from_js`]).
+fn record_from_js<R: Record>(v: JsValue) -> Result<R> {
+    if TypeId::of::<R>() == TypeId::of::<Character>() {
+        let c: Box<dyn Any> = Box::new(character_from_js(&v)?);
+        return c.downcast::<R>().map(|r| *r).map_err(|_| Error::new(ErrorCode::Internal, "record type mismatch"));
+    }
+    from_js::<R>(v, R::STORE)
 }
 
 // ---- request / transaction futures --------------------------------------------------------------
@@ -269,17 +393,22 @@ fn migrate_to_v1(db: &IdbDatabase) -> std::result::Result<(), JsValue> {
     Ok(())
 }
 
-/// Version 2: character indexes, back-filled from the records already stored. Returns the
-/// cursor handler, which must live until the upgrade transaction completes.
-fn migrate_to_v2(tx: &IdbTransaction, had_data: bool) -> std::result::Result<Option<Closure<dyn FnMut(Event)>>, JsValue> {
+/// Version 2: character indexes (back-filled by [`rewrite_characters`]).
+fn migrate_to_v2(tx: &IdbTransaction) -> std::result::Result<(), JsValue> {
     let st = tx.object_store(stores::CHARACTERS)?;
     index(&st, "ixName", false)?;
     index(&st, "ixTags", true)?;
     index(&st, "ixUsed", false)?;
     index(&st, "ixCreated", false)?;
-    if !had_data {
-        return Ok(None);
-    }
+    Ok(())
+}
+
+/// Versions 2 and 4 on data already stored: every character is read (any older layout),
+/// reindexed (version 2's index fields) and written back in the current layout (version 4's
+/// `cardJson`). Returns the cursor handler, which must live until the upgrade transaction
+/// completes.
+fn rewrite_characters(tx: &IdbTransaction) -> std::result::Result<Closure<dyn FnMut(Event)>, JsValue> {
+    let st = tx.object_store(stores::CHARACTERS)?;
     let req = st.open_cursor()?;
     let r = req.clone();
     let cb = Closure::<dyn FnMut(Event)>::new(move |_e: Event| {
@@ -287,9 +416,9 @@ fn migrate_to_v2(tx: &IdbTransaction, had_data: bool) -> std::result::Result<Opt
         let Ok(cursor) = res.dyn_into::<IdbCursorWithValue>() else { return }; // null: done
         if let Ok(v) = cursor.value() {
             // An unreadable record is left as it is (still readable raw, just not indexed).
-            if let Ok(mut c) = serde_wasm_bindgen::from_value::<Character>(v) {
+            if let Ok(mut c) = character_from_js(&v) {
                 c.reindex();
-                if let Ok(js) = to_js(&c) {
+                if let Ok(js) = character_to_js(&mut c) {
                     let _ = cursor.update(&js);
                 }
             }
@@ -297,7 +426,7 @@ fn migrate_to_v2(tx: &IdbTransaction, had_data: bool) -> std::result::Result<Opt
         let _ = cursor.continue_();
     });
     req.set_onsuccess(Some(cb.as_ref().unchecked_ref()));
-    Ok(Some(cb))
+    Ok(cb)
 }
 
 /// Version 3: the response cache (`cache`, keyed by `key`, `ixAge` on `[fetchedAt, size]` so
@@ -316,12 +445,15 @@ fn upgrade(db: &IdbDatabase, tx: &IdbTransaction, old: u32, new: u32) -> std::re
         migrate_to_v1(db)?;
     }
     if old < 2 && new >= 2 {
-        if let Some(cb) = migrate_to_v2(tx, old >= 1)? {
-            keep.push(cb);
-        }
+        migrate_to_v2(tx)?;
     }
     if old < 3 && new >= 3 {
         migrate_to_v3(db)?;
+    }
+    // Characters stored by an older layout: reindexed (for 2) and rewritten with their card as
+    // JSON text (for 4), in one pass.
+    if old >= 1 && ((old < 2 && new >= 2) || (old < 4 && new >= 4)) {
+        keep.push(rewrite_characters(tx)?);
     }
     Ok(keep)
 }
@@ -498,14 +630,15 @@ async fn open_db(name: &str, version: u32) -> Result<IdbDatabase> {
 impl IndexedDbStore {
     /// Opens (creating or migrating) the database `name` at the current schema version.
     pub async fn open(name: &str, env: StoreEnv) -> Result<Self> {
-        Self::open_at(name, env, schema::SCHEMA_VERSION).await
+        Self::open_at(name, env, DB_VERSION).await
     }
 
-    /// Opens at an explicit schema version (migration tests create old databases with it).
+    /// Opens at an explicit database version ([`DB_VERSION`] and older; migration tests create
+    /// old databases with it).
     #[doc(hidden)]
     pub async fn open_at(name: &str, env: StoreEnv, version: u32) -> Result<Self> {
-        if version == 0 || version > schema::SCHEMA_VERSION {
-            return Err(Error::invalid_argument(format!("schema version {version} is not one this build knows")));
+        if version == 0 || version > DB_VERSION {
+            return Err(Error::invalid_argument(format!("database version {version} is not one this build knows")));
         }
         let db = open_db(name, version).await?;
         let channel = BroadcastChannel::new(&format!("nextchat-tavern:{name}")).ok();
@@ -632,7 +765,9 @@ impl IndexedDbStore {
         emit_to(&self.inner, &change);
     }
 
-    async fn list_characters_indexed(&self, q: &CharacterQuery) -> Result<Page<Character>> {
+    /// One page of characters as their stored values (see [`Self::list_characters_js`]): the
+    /// cards are not converted, only the other fields where a filter or sort needs them.
+    async fn list_characters_indexed(&self, q: &CharacterQuery) -> Result<Page<JsValue>> {
         let (tx, done) = self.tx(&[stores::CHARACTERS], false)?;
         let body = async {
             let st = store_of(&tx, stores::CHARACTERS)?;
@@ -645,11 +780,12 @@ impl IndexedDbStore {
                     Some(t) => request(st.index("ixTags").and_then(|i| i.get_all_with_key(&JsValue::from_str(&t))), "getAll").await?,
                     None => request(st.get_all(), "getAll").await?,
                 };
-                let mut chars = Vec::new();
+                let mut rows = Vec::new();
                 for v in Array::from(&all).iter() {
-                    chars.push(from_js::<Character>(v, stores::CHARACTERS)?);
+                    rows.push((character_parts(&v)?.0, v));
                 }
-                return Ok(q.apply(chars));
+                let page = q.apply_by(rows, |(c, _)| c);
+                return Ok(Page { items: page.items.into_iter().map(|(_, v)| v).collect(), total: page.total, offset: page.offset });
             }
             let (ix, forward) = match q.sort {
                 CharacterSort::Name => ("ixName", true),
@@ -668,11 +804,22 @@ impl IndexedDbStore {
             };
             let substring = needle.filter(|_| q.match_mode == NameMatch::Substring);
             if substring.is_none() {
-                // Pure index walk: count, skip `offset` entries, read one page.
-                let total = request(if range.is_undefined() { index.count() } else { index.count_with_key(&range) }, "count")
-                    .await?
-                    .as_f64()
-                    .unwrap_or(0.0) as usize;
+                // Pure index walk: count, skip `offset` entries, read one page. A first page in
+                // index order is one `getAll` (issued with the count): a cursor costs a round
+                // trip per record.
+                let count = if range.is_undefined() { index.count() } else { index.count_with_key(&range) };
+                let count = RequestWait::new(&count.map_err(js_err("count"))?);
+                let first_page = if q.offset == 0 && limit > 0 && matches!(dir, IdbCursorDirection::Next) {
+                    let req = index.get_all_with_key_and_limit(&range, limit.min(u32::MAX as usize) as u32);
+                    Some(RequestWait::new(&req.map_err(js_err("getAll"))?))
+                } else {
+                    None
+                };
+                let total = count.wait("count").await?.as_f64().unwrap_or(0.0) as usize;
+                if let Some(w) = first_page {
+                    let all = w.wait("getAll").await?;
+                    return Ok(Page { items: Array::from(&all).iter().collect(), total, offset: 0 });
+                }
                 let mut items = Vec::new();
                 if q.offset < total && limit > 0 {
                     let req = index.open_cursor_with_range_and_direction(&range, dir).map_err(js_err("cursor"))?;
@@ -685,7 +832,7 @@ impl IndexedDbStore {
                             cursor.advance(q.offset as u32).map_err(js_err("cursor"))?;
                             continue;
                         }
-                        items.push(from_js::<Character>(cursor.value().map_err(js_err("cursor"))?, stores::CHARACTERS)?);
+                        items.push(cursor.value().map_err(js_err("cursor"))?);
                         if items.len() >= limit {
                             break;
                         }
@@ -705,7 +852,7 @@ impl IndexedDbStore {
                 let key = cursor.key().ok().and_then(|k| k.as_string()).unwrap_or_default();
                 if key.contains(&n) {
                     if total >= q.offset && items.len() < limit {
-                        items.push(from_js::<Character>(cursor.value().map_err(js_err("cursor"))?, stores::CHARACTERS)?);
+                        items.push(cursor.value().map_err(js_err("cursor"))?);
                     }
                     total += 1;
                 }
@@ -751,7 +898,7 @@ impl Store for IndexedDbStore {
             if v.is_undefined() {
                 Ok(None)
             } else {
-                from_js::<R>(v, R::STORE).map(Some)
+                record_from_js::<R>(v).map(Some)
             }
         }
         .await;
@@ -762,7 +909,7 @@ impl Store for IndexedDbStore {
         let (tx, done) = self.tx(&[R::STORE], false)?;
         let body = async {
             let all = request(store_of(&tx, R::STORE)?.get_all(), "getAll").await?;
-            Array::from(&all).iter().map(|v| from_js::<R>(v, R::STORE)).collect()
+            Array::from(&all).iter().map(record_from_js::<R>).collect()
         }
         .await;
         done.finish(body).await
@@ -773,14 +920,14 @@ impl Store for IndexedDbStore {
         let body = async {
             let st = store_of(&tx, R::STORE)?;
             let v = request(st.get(&JsValue::from_str(id)), "get").await?;
-            let cur = if v.is_undefined() { None } else { Some(from_js::<R>(v, R::STORE)?) };
+            let cur = if v.is_undefined() { None } else { Some(record_from_js::<R>(v)?) };
             let mut next = f(cur)?;
             next.reindex();
             next.validate()?;
             if next.sync_meta().id != id {
                 return Err(Error::new(ErrorCode::Internal, "a write changed the record id"));
             }
-            let v = to_js(&next)?;
+            let v = record_to_js(&mut next)?;
             self.fire(&tx, || st.put(&v))?;
             commit(&tx);
             Ok(next)
@@ -803,7 +950,7 @@ impl Store for IndexedDbStore {
             for mut r in records {
                 r.reindex();
                 ids.push(r.sync_meta().id);
-                let v = to_js(&r)?;
+                let v = record_to_js(&mut r)?;
                 waits.push(self.write_req(&tx, || st.put(&v))?);
             }
             for (i, w) in waits.into_iter().enumerate() {
@@ -852,7 +999,7 @@ impl Store for IndexedDbStore {
                 c.reindex();
                 c.validate()?;
                 char_ids.push(c.id.clone());
-                let v = to_js(&c)?;
+                let v = character_to_js(&mut c)?;
                 waits.push(self.write_req(&tx, || cs.add(&v))?);
             }
             for w in asset_waits {
@@ -921,7 +1068,9 @@ impl Store for IndexedDbStore {
     }
 
     async fn list_characters(&self, q: &CharacterQuery) -> Result<Page<Character>> {
-        self.list_characters_indexed(q).await
+        let page = self.list_characters_indexed(q).await?;
+        let items = page.items.iter().map(character_from_js).collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total: page.total, offset: page.offset })
     }
 
     async fn append_message(&self, chat_id: &str, msg: NewMessage) -> Result<Message> {
@@ -1205,13 +1354,18 @@ impl Store for IndexedDbStore {
                         }
                         let st = store_of(&tx, name)?;
                         let v = request(st.get(&JsValue::from_str(&meta.id)), "get").await?;
-                        let newer = v.is_undefined() || meta.newer_than(&meta_of_value(&from_js::<Value>(v, name)?));
+                        let newer = v.is_undefined() || meta.newer_than(&stored_meta(&v));
                         if newer {
                             if name == stores::ASSETS {
                                 let mime = record.get("mime").and_then(Value::as_str).unwrap_or("").to_string();
                                 written_assets.insert(meta.id.clone(), mime);
                             }
-                            self.put_js(&tx, &st, &to_js(&record)?).await?;
+                            let v = if name == stores::CHARACTERS {
+                                character_to_js(&mut super::from_value::<Character>(record, name)?)?
+                            } else {
+                                to_js(&record)?
+                            };
+                            self.put_js(&tx, &st, &v).await?;
                             report.written += 1;
                         } else {
                             report.skipped += 1;
@@ -1277,6 +1431,28 @@ impl Store for IndexedDbStore {
 }
 
 impl IndexedDbStore {
+    /// A live character as JS sees it (no derived index fields), straight from its stored value:
+    /// the card is parsed by the browser's `JSON.parse` and never enters wasm memory. `None`
+    /// for a missing or deleted character.
+    pub async fn get_character_js(&self, id: &str) -> Result<Option<JsValue>> {
+        let (tx, done) = self.tx(&[stores::CHARACTERS], false)?;
+        let body = async { request(store_of(&tx, stores::CHARACTERS)?.get(&JsValue::from_str(id)), "get").await }.await;
+        let v = done.finish(body).await?;
+        if v.is_undefined() || prop(&v, "deleted").as_bool() == Some(true) {
+            return Ok(None);
+        }
+        public_character_js(v, true).map(Some)
+    }
+
+    /// [`Store::list_characters`] as JS sees the characters (like [`Self::get_character_js`]);
+    /// without `with_card` the items leave the card out (a list that shows names, tags and
+    /// avatars reads no card at all).
+    pub async fn list_characters_js(&self, q: &CharacterQuery, with_card: bool) -> Result<Page<JsValue>> {
+        let page = self.list_characters_indexed(q).await?;
+        let items = page.items.into_iter().map(|v| public_character_js(v, with_card)).collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total: page.total, offset: page.offset })
+    }
+
     /// The stored `Blob` of an asset (for `URL.createObjectURL` without copying into wasm).
     pub async fn asset_blob(&self, id: &str) -> Result<Option<web_sys::Blob>> {
         let (tx, done) = self.tx(&[stores::ASSET_BLOBS], false)?;

@@ -140,8 +140,14 @@ impl CharacterQuery {
 
     /// Filters, sorts and pages a full list (the memory backend, and the fallback path).
     pub fn apply(&self, all: impl IntoIterator<Item = Character>) -> Page<Character> {
-        let mut hits: Vec<Character> = all.into_iter().filter(|c| self.matches(c)).collect();
-        hits.sort_by(|a, b| self.compare(a, b));
+        self.apply_by(all, |c| c)
+    }
+
+    /// [`Self::apply`] over items that carry a character (e.g. a stored value next to its
+    /// decoded record): filters, sorts and pages by `character(item)`.
+    pub fn apply_by<T>(&self, all: impl IntoIterator<Item = T>, character: impl Fn(&T) -> &Character) -> Page<T> {
+        let mut hits: Vec<T> = all.into_iter().filter(|t| self.matches(character(t))).collect();
+        hits.sort_by(|a, b| self.compare(character(a), character(b)));
         let total = hits.len();
         let items = hits.into_iter().skip(self.offset).take(self.page_size()).collect();
         Page { items, total, offset: self.offset }

@@ -7,11 +7,18 @@
 //! Fields named `ix…` are derived index keys, recomputed by [`Record::reindex`] on every write
 //! and absent on tombstones, so that IndexedDB indexes only ever contain live records.
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::rc::Rc;
+
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-/// The schema version of this build (IndexedDB database version, backup `schemaVersion`).
+/// The record schema version of this build (backup `schemaVersion`, `StoreInfo.schemaVersion`).
+/// The IndexedDB database version equals it up to 3; the IndexedDB backend's own layout
+/// changes since then count on from there (`store::indexeddb::DB_VERSION`: 4 keeps cards as
+/// JSON text), without changing records or backups.
 ///
 /// * 1 — the first layout: every object store, keyed by `id` (messages by `[chatId, seq]`).
 /// * 2 — derived index fields on characters (`ixName`, `ixTags`, `ixUsed`, `ixCreated`) and
@@ -164,6 +171,218 @@ fn empty_object() -> Value {
     Value::Object(Map::new())
 }
 
+fn empty_card() -> CardJson {
+    CardJson::from(empty_object())
+}
+
+/// A character's card JSON: the text it came as (from JS, or from IndexedDB), parsed only when
+/// something looks inside (`Deref` to [`Value`]); or a parsed value. A card with a large
+/// lorebook is megabytes of JSON and hundreds of thousands of values: passed through as text
+/// it is scanned once ([`Character::from_card_text`]) instead of being built as a tree and
+/// serialised again. Changed only through `DerefMut`, which drops the text: text and value agree.
+#[derive(Clone, Default)]
+pub struct CardJson {
+    text: Option<Rc<str>>,
+    /// Whether `text` is a JSON object (known from the scan, or trusted for stored text).
+    object: bool,
+    value: OnceCell<Value>,
+}
+
+impl CardJson {
+    /// Stored text, written by this store (trusted: parsed only when looked at; if it ever is
+    /// not JSON, reading it gives `null` and writing it back keeps the text as it is).
+    pub fn from_stored_text(text: String) -> CardJson {
+        CardJson { text: Some(text.into()), object: true, value: OnceCell::new() }
+    }
+
+    /// The card as a JSON value (parsed on first use when it came as text).
+    pub fn value(&self) -> &Value {
+        self.value.get_or_init(|| match &self.text {
+            Some(t) => serde_json::from_str(t).unwrap_or(Value::Null),
+            None => Value::Null,
+        })
+    }
+
+    /// The card as JSON text: the text it came as, or the value serialised.
+    pub fn text(&self) -> Cow<'_, str> {
+        match &self.text {
+            Some(t) => Cow::Borrowed(t),
+            None => Cow::Owned(serde_json::to_string(self.value()).unwrap_or_else(|_| "null".into())),
+        }
+    }
+
+    /// True for a JSON object (without parsing text).
+    pub fn is_object(&self) -> bool {
+        if self.text.is_some() && self.value.get().is_none() {
+            self.object
+        } else {
+            self.value().is_object()
+        }
+    }
+}
+
+impl From<Value> for CardJson {
+    fn from(v: Value) -> Self {
+        CardJson { text: None, object: v.is_object(), value: OnceCell::from(v) }
+    }
+}
+
+impl std::ops::Deref for CardJson {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        self.value()
+    }
+}
+
+/// Changing the card drops the text it came as (the value is the card from then on).
+impl std::ops::DerefMut for CardJson {
+    fn deref_mut(&mut self) -> &mut Value {
+        self.value();
+        self.text = None;
+        self.value.get_mut().expect("parsed just above")
+    }
+}
+
+impl PartialEq for CardJson {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.text, &other.text) {
+            (Some(a), Some(b)) if a == b => true,
+            _ => self.value() == other.value(),
+        }
+    }
+}
+
+impl PartialEq<Value> for CardJson {
+    fn eq(&self, other: &Value) -> bool {
+        self.value() == other
+    }
+}
+
+impl std::fmt::Debug for CardJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value().fmt(f)
+    }
+}
+
+impl Serialize for CardJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for CardJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Value::deserialize(d).map(CardJson::from)
+    }
+}
+
+/// What [`Character::from_card`] reads of a card (`name` and `tags` of `data`, or of the card
+/// itself), found by one scan of its JSON text that skips everything else without building it.
+#[derive(Clone, Copy)]
+enum Want {
+    Top,
+    Data,
+    Str,
+    Strs,
+    Skip,
+}
+
+#[derive(Default)]
+struct Head {
+    name: Option<String>,
+    tags: Option<Vec<String>>,
+}
+
+enum Found {
+    Other,
+    Str(String),
+    Strs(Vec<String>),
+    /// An object: its own name/tags, and (at the top) what `data` was.
+    Map(Head, Option<Box<Found>>),
+}
+
+struct Seek(Want);
+
+impl<'de> DeserializeSeed<'de> for Seek {
+    type Value = Found;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
+        match self.0 {
+            Want::Skip => IgnoredAny::deserialize(d).map(|_| Found::Other),
+            _ => d.deserialize_any(self),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Seek {
+    type Value = Found;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Found, E> {
+        Ok(Found::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Found, E> {
+        Ok(Found::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Found, E> {
+        Ok(Found::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Found, E> {
+        Ok(Found::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Found, E> {
+        Ok(Found::Other)
+    }
+    fn visit_none<E>(self) -> Result<Found, E> {
+        Ok(Found::Other)
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Found, E> {
+        Ok(if matches!(self.0, Want::Str) { Found::Str(v.to_string()) } else { Found::Other })
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Found, A::Error> {
+        if matches!(self.0, Want::Strs) {
+            let mut out = Vec::new();
+            while let Some(x) = seq.next_element_seed(Seek(Want::Str))? {
+                if let Found::Str(s) = x {
+                    out.push(s);
+                }
+            }
+            return Ok(Found::Strs(out));
+        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Found::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
+        if !matches!(self.0, Want::Top | Want::Data) {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(Found::Other);
+        }
+        let mut head = Head::default();
+        let mut data = None;
+        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+            match &*k {
+                "name" => {
+                    head.name = match map.next_value_seed(Seek(Want::Str))? {
+                        Found::Str(s) => Some(s),
+                        _ => None,
+                    }
+                }
+                "tags" => {
+                    head.tags = match map.next_value_seed(Seek(Want::Strs))? {
+                        Found::Strs(v) => Some(v),
+                        _ => None,
+                    }
+                }
+                "data" if matches!(self.0, Want::Top) => data = Some(Box::new(map.next_value_seed(Seek(Want::Data))?)),
+                _ => {
+                    map.next_value_seed(Seek(Want::Skip))?;
+                }
+            }
+        }
+        Ok(Found::Map(head, data))
+    }
+}
+
 record! {
     /// A character in the library: the card JSON (V2/V3, as produced by the card codec) plus
     /// library metadata.
@@ -173,8 +392,8 @@ record! {
         #[serde(default)]
         pub name: String,
         /// The card as JSON (`spec`, `data`, …), stored as given.
-        #[serde(default = "empty_object")]
-        pub card: Value,
+        #[serde(default = "empty_card")]
+        pub card: CardJson,
         /// Library tags (initially the card's `data.tags`).
         #[serde(default)]
         pub tags: Vec<String>,
@@ -215,7 +434,31 @@ impl Character {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
             .unwrap_or_default();
-        Character { name, card, tags: normalize_tags(tags), ..Character::default() }
+        Character { name, card: card.into(), tags: normalize_tags(tags), ..Character::default() }
+    }
+
+    /// [`Character::from_card`] for a card given as JSON text: one scan checks the JSON and
+    /// finds the name and tags; the text is kept as it is (see [`CardJson`]). Fails with
+    /// `bad_json` when the text is not JSON.
+    pub fn from_card_text(text: String) -> crate::Result<Character> {
+        let mut de = serde_json::Deserializer::from_str(&text);
+        let found = Seek(Want::Top)
+            .deserialize(&mut de)
+            .and_then(|f| de.end().map(|_| f))
+            .map_err(|e| crate::Error::new(crate::ErrorCode::BadJson, format!("the card is not JSON: {e}")))?;
+        let (object, head) = match found {
+            Found::Map(top, data) => (true, match data.map(|d| *d) {
+                Some(Found::Map(d, _)) => d,
+                _ => top,
+            }),
+            _ => (false, Head::default()),
+        };
+        Ok(Character {
+            name: head.name.unwrap_or_default().trim().to_string(),
+            tags: normalize_tags(head.tags.unwrap_or_default()),
+            card: CardJson { text: Some(text.into()), object, value: OnceCell::new() },
+            ..Character::default()
+        })
     }
 }
 
@@ -702,6 +945,32 @@ mod tests {
     }
 
     #[test]
+    fn from_card_text_reads_what_from_card_reads() {
+        for card in [
+            json!({"spec":"chara_card_v2","data":{"name":" Alice ","tags":["a","A",1,"b",""],"character_book":{"entries":[{"keys":["x"],"name":"no"}]}},"name":"top"}),
+            json!({"name":"V1 Bob","tags":["t"],"description":"d"}),
+            json!({"data":"not an object","name":"Top","tags":"not a list"}),
+            json!({"data":{"name":1,"tags":null}}),
+            json!({"data":{"name":"first","name":"second"}}),
+            json!(["not", "an", "object"]),
+            json!("text"),
+        ] {
+            let text = serde_json::to_string(&card).unwrap();
+            let a = Character::from_card(card.clone());
+            let b = Character::from_card_text(text.clone()).unwrap();
+            assert_eq!((&a.name, &a.tags, a.card.is_object()), (&b.name, &b.tags, b.card.is_object()), "{text}");
+            assert_eq!(b.card, card);
+            assert_eq!(b.card.text(), text, "the text is kept as it came");
+        }
+        let dup = Character::from_card_text(r#"{"data":{"name":"first","name":"second"}}"#.into()).unwrap();
+        assert_eq!(dup.name, "second", "the last duplicate wins, as when parsing into a value");
+        for bad in ["", "{", "{\"a\":1} x", "{'a':1}"] {
+            let e = Character::from_card_text(bad.into()).unwrap_err();
+            assert_eq!(e.code(), crate::ErrorCode::BadJson, "{bad}");
+        }
+    }
+
+    #[test]
     fn reindex_clears_index_fields_on_tombstones() {
         let mut c = Character { name: "Bob".into(), tags: vec!["X".into()], created_at: 5, ..Default::default() };
         c.reindex();
@@ -716,7 +985,7 @@ mod tests {
 
     #[test]
     fn validation_lists_every_bad_field() {
-        let c = Character { card: json!([]), ..Default::default() };
+        let c = Character { card: json!([]).into(), ..Default::default() };
         let e = c.validate().unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::Validation);
         assert!(e.message().contains("name:") && e.message().contains("card:"), "{}", e.message());

@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { statSync } from "node:fs";
 import { serve } from "../../scripts/serve.mjs";
 import { launch, collectErrors } from "./browser.mjs";
 
@@ -23,6 +24,8 @@ after(async () => {
 
 const names = () => page.$$eval("#library-grid .character .name", (els) => els.map((e) => e.textContent));
 const statusIs = (re) => page.waitForFunction((src) => new RegExp(src).test(document.getElementById("library-status")?.textContent ?? ""), re.source);
+const avatarsShown = (n) => page.waitForFunction((n) =>
+  [...document.querySelectorAll("#library-grid img.avatar")].filter((i) => i.complete && i.naturalWidth > 0).length >= n, n);
 async function openLibrary() {
   await page.goto(new URL("#/library", url).href);
   await statusIs(/characters? Â· saved in this browser/);
@@ -37,10 +40,23 @@ test("the library imports cards, creates, searches, filters, deletes with undo â
   await statusIs(/^Imported .* 3 characters/);
   assert.match(await page.textContent("#library-error"), /garbage\.bin: not_a_card/);
   assert.deepEqual(await names(), ["Aria Vance", "Borin Ironhand", "Charx Carla"]);
-  // PNG and CharX cards keep their avatar image; the JSON card gets a letter.
+  // PNG and CharX cards keep their avatar image; the JSON card gets a letter (avatars come in
+  // after the grid is drawn).
+  await avatarsShown(2);
   const avatars = await page.$$eval("#library-grid .character", (els) => els.map((e) => e.querySelector("img.avatar")?.naturalWidth ?? 0));
   assert.equal(avatars[0], 0);
   assert.ok(avatars[1] > 0 && avatars[2] > 0, `avatars: ${avatars}`);
+  // A PNG card's avatar is kept without the card chunks (the card is the character itself).
+  const kept = await page.evaluate(async () => {
+    const engine = await import("/pkg/nextchat_tavern.js");
+    const store = await (await import("/js/tavern.js")).openStore(engine);
+    const borin = (await store.listCharacters({ query: "borin", withCard: false })).items[0];
+    const bytes = new Uint8Array(await (await store.getAssetBlob(borin.avatarAssetId)).arrayBuffer());
+    const text = new TextDecoder("latin1").decode(bytes);
+    return { size: bytes.length, png: bytes[1] === 0x50 && bytes[2] === 0x4e, chara: text.includes("chara\0"), card: "card" in borin };
+  });
+  assert.deepEqual({ ...kept, size: undefined }, { size: undefined, png: true, chara: false, card: false });
+  assert.ok(kept.size > 0 && kept.size < statSync(fixture("v2_basic.png")).size, `avatar of ${kept.size} bytes`);
 
   // Create one by hand; card text is untrusted and must stay text.
   await page.fill("#library-new-name", "Zed <img src=x onerror=alert(1)>");
@@ -80,6 +96,7 @@ test("the library imports cards, creates, searches, filters, deletes with undo â
   await page.reload();
   await statusIs(/^3 characters Â· saved in this browser/);
   assert.deepEqual(await names(), ["Borin Ironhand", "Charx Carla", "Zed <img src=x onerror=alert(1)>"]);
+  await avatarsShown(2);
   const after = await page.$$eval("#library-grid .character", (els) => els.map((e) => e.querySelector("img.avatar")?.naturalWidth ?? 0));
   assert.ok(after[0] > 0 && after[1] > 0, "avatars survive the reload");
 });

@@ -151,6 +151,52 @@ test("characters: listCharacters with query, tag, sort, offset and limit", async
   assert.equal(r.badSort.code, "invalid_argument");
 });
 
+test("a card with a large lorebook round-trips; listCharacters({ withCard: false }) leaves the cards out", async () => {
+  const r = await run(async () => {
+    const entries = Array.from({ length: 3000 }, (_, i) => ({
+      id: i, keys: [`place ${i}`, `ruin ${i % 40}`], secondary_keys: [], comment: `Place ${i}`,
+      content: `Place ${i} lies east of the river; its people trade salt and ${i % 7} kinds of ember wine.`,
+      constant: false, selective: false, insertion_order: 100, enabled: true, position: "before_char",
+      extensions: { depth: 4, probability: 100, useProbability: true, group: "", exclude_recursion: false, display_index: i, weird: [1.5, null, "ü", { deep: true }] },
+    }));
+    const big = card("Codex", { tags: ["Lore"], character_book: { name: "Codex", entries } });
+    const results = {};
+    for (const [kind, s] of [["idb", await fresh()], ["mem", await m.TavernStore.open(null)]]) {
+      const made = await s.createCharacter({ card: big });
+      await s.createCharacter({ card: card("Ann", { tags: ["x"] }) });
+      const got = await s.getCharacter(made.id);
+      const light = await s.listCharacters({ withCard: false });
+      const lightTag = await s.listCharacters({ tag: "lore", withCard: false });
+      const full = await s.listCharacters({ limit: 1 });
+      const updated = await s.updateCharacter(made.id, { card: { ...big, data: { ...big.data, name: "Codex II" } } });
+      const unchanged = await s.updateCharacter(made.id, { card: null, favorite: true });
+      results[kind] = {
+        madeSame: JSON.stringify(made.card) === JSON.stringify(big),
+        gotSame: JSON.stringify(got.card) === JSON.stringify(big),
+        gotKeys: Object.keys(got).sort(),
+        light: light.items.map((c) => [c.name, "card" in c, c.tags]),
+        lightTotal: light.total,
+        lightTag: lightTag.items.map((c) => [c.name, "card" in c]),
+        fullHasCard: full.items[0].card?.data?.name,
+        updated: [updated.name, updated.card.data.character_book.entries.length],
+        unchanged: [unchanged.name, unchanged.favorite],
+      };
+    }
+    return results;
+  });
+  for (const kind of ["idb", "mem"]) {
+    const x = r[kind];
+    assert.ok(x.madeSame && x.gotSame, `${kind}: the card comes back the same`);
+    assert.deepEqual(x.gotKeys, ["avatarAssetId", "card", "createdAt", "deleted", "favorite", "id", "lastUsedAt", "name", "rev", "tags", "updatedAt"], kind);
+    assert.deepEqual(x.light, [["Ann", false, ["x"]], ["Codex", false, ["Lore"]]], kind);
+    assert.equal(x.lightTotal, 2);
+    assert.deepEqual(x.lightTag, [["Codex", false]], kind);
+    assert.equal(x.fullHasCard, "Ann", kind);
+    assert.deepEqual(x.updated, ["Codex II", 3000], kind);
+    assert.deepEqual(x.unchanged, ["Codex II", true], `${kind}: card: null leaves the card as it is`);
+  }
+});
+
 test("importCards: one transaction, progress, AbortSignal, avatars, bad input", async () => {
   const r = await run(async () => {
     const s = await fresh();

@@ -38,8 +38,43 @@ export function imageMime(bytes, fallback = "image/png") {
 }
 
 /**
+ * A PNG without its card text chunks (`chara`, `ccv3`): the image only. A card PNG carries the
+ * whole card (a big lorebook: megabytes) in them; the library keeps the card as the character,
+ * so its avatar does not need a second copy. Anything that is not a well-formed PNG is returned
+ * as it is.
+ */
+export function stripCardChunks(bytes) {
+  if (imageMime(bytes, "") !== "image/png") return bytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const keep = [bytes.subarray(0, 8)];
+  let at = 8, dropped = false;
+  while (at + 12 <= bytes.length) {
+    const len = view.getUint32(at);
+    const end = at + 12 + len;
+    if (end > bytes.length) return bytes;
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    let card = false;
+    if (type === "tEXt" || type === "zTXt" || type === "iTXt") {
+      const data = bytes.subarray(at + 8, at + 8 + Math.min(len, 80));
+      const nul = data.indexOf(0);
+      const keyword = String.fromCharCode(...data.subarray(0, nul < 0 ? data.length : nul)).toLowerCase();
+      card = keyword === "chara" || keyword === "ccv3";
+    }
+    if (card) dropped = true;
+    else keep.push(bytes.subarray(at, end));
+    at = end;
+    if (type === "IEND") break;
+  }
+  if (!dropped) return bytes;
+  const out = new Uint8Array(keep.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of keep) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/**
  * Turns a card file (PNG, JSON, YAML, CharX, JPEG+CharX, BYAF) into what `importCards` takes:
- * `{ card, avatar?, avatarMime? }`. Decoding goes through the card codec (`importCardAsync`)
+ * `{ card, avatar?, avatarMime? }` (a PNG card's avatar without its card chunks). Decoding goes through the card codec (`importCardAsync`)
  * when the package has it; otherwise only JSON cards are accepted (as text).
  */
 export async function cardFileToInput(engine, file) {
@@ -47,7 +82,7 @@ export async function cardFileToInput(engine, file) {
   const decode = engine.importCardAsync ?? null;
   if (!decode) return new TextDecoder().decode(bytes);
   const imported = await decode(bytes, { fileName: file.name });
-  let avatar = imported.format === "png" ? bytes : null;
+  let avatar = imported.format === "png" ? stripCardChunks(bytes) : null;
   if (!avatar) {
     const icon = (imported.card?.data?.assets ?? []).find((a) => a.type === "icon" && a.name === "main")
       ?? (imported.card?.data?.assets ?? []).find((a) => a.type === "icon");

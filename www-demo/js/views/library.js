@@ -46,24 +46,23 @@ export const library = {
     }
 
     // The grid shows thumbnails (made once, kept in IndexedDB), not the full-size avatars:
-    // a card PNG is often megabytes and carries the whole card in a text chunk.
+    // a card PNG is often megabytes and carries the whole card in a text chunk. The grid is
+    // drawn with letters first; the thumbnails are fetched all at once and swapped in as they
+    // come (the first time, each one is made from its avatar).
+    const letter = (c) => h("div", { class: "avatar placeholder", "aria-hidden": "true" }, ([...c.name][0] ?? "?").toUpperCase());
     async function avatarOf(c, urls) {
-      if (c.avatarAssetId) {
-        const url = await store.thumbnailUrl(c.avatarAssetId, { maxSide: 256 }).catch(async () => {
-          const blob = await store.getAssetBlob(c.avatarAssetId).catch(() => null);
-          return blob && URL.createObjectURL(blob);
-        });
-        if (url) {
-          urls.push(url);
-          return h("img", { class: "avatar", src: url, alt: "" });
-        }
-      }
-      return h("div", { class: "avatar placeholder", "aria-hidden": "true" }, ([...c.name][0] ?? "?").toUpperCase());
+      const url = await store.thumbnailUrl(c.avatarAssetId, { maxSide: 256 }).catch(async () => {
+        const blob = await store.getAssetBlob(c.avatarAssetId).catch(() => null);
+        return blob && URL.createObjectURL(blob);
+      });
+      if (url) urls.push(url);
+      return url;
     }
 
+    // Tags of the whole library for the filter: the list without cards (names and tags only).
     async function refreshTags() {
       const tags = new Map(); // lowercase → first spelling
-      const all = await store.listCharacters({ limit: 1000 });
+      const all = await store.listCharacters({ limit: 1000, withCard: false });
       for (const c of all.items) for (const t of c.tags) if (!tags.has(t.toLowerCase())) tags.set(t.toLowerCase(), t);
       const current = tagSel.value;
       const sorted = [...tags.values()].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
@@ -71,29 +70,41 @@ export const library = {
       if (current && !sorted.includes(current)) tagSel.value = "";
     }
 
-    async function refresh() {
+    // Redraws the grid (and, with `tags`, the tag filter: after the library changed).
+    async function refresh({ tags = true } = {}) {
       if (!store) return;
       const mine = ++generation;
-      await refreshTags();
-      const page = await store.listCharacters({ query: search.value.trim() || undefined, tag: tagSel.value || undefined, sort: sortSel.value, limit: shown });
+      const tag = tagSel.value;
+      const [page] = await Promise.all([
+        store.listCharacters({ query: search.value.trim() || undefined, tag: tag || undefined, sort: sortSel.value, limit: shown }),
+        tags ? refreshTags() : null,
+      ]);
+      if (mine !== generation) return; // a newer refresh draws the grid
+      if (tagSel.value !== tag) return refresh({ tags: false }); // the chosen tag is gone
       const items = [];
-      const urls = [];
+      const avatars = [];
       for (const c of page.items) {
         const tagList = c.tags.length
           ? h("ul", { class: "tags", "aria-label": "Tags" }, c.tags.map((t) => h("li", {}, t)))
           : h("p", { class: "tags muted" }, "no tags");
         const desc = c.card?.data?.description ?? "";
+        const avatar = letter(c);
+        if (c.avatarAssetId) avatars.push([c, avatar]);
         items.push(h("li", { class: "card character", dataset: { id: c.id } },
-          await avatarOf(c, urls),
+          avatar,
           h("h3", { class: "name" }, c.name),
           h("p", { class: "desc" }, desc.length > 140 ? `${desc.slice(0, 140)}…` : desc),
           tagList,
           h("button", { type: "button", class: "delete", "aria-label": `Delete ${c.name}`, onclick: () => remove(c) }, "Delete"),
         ));
       }
-      if (mine !== generation) return revoke(urls); // a newer refresh draws the grid
       revoke(shownUrls);
-      shownUrls = urls;
+      const urls = shownUrls = [];
+      Promise.all(avatars.map(async ([c, placeholder]) => {
+        const url = await avatarOf(c, urls);
+        if (mine !== generation) return; // the grid was redrawn meanwhile (its URLs are revoked)
+        if (url) placeholder.replaceWith(h("img", { class: "avatar", src: url, alt: "" }));
+      })).then(() => { if (mine !== generation) revoke(urls); });
       mount(grid, items.length ? items : h("li", { class: "empty" },
         search.value || tagSel.value ? "No character matches." : "No characters yet: import a card or create one."));
       more.hidden = page.total <= page.items.length;
@@ -142,7 +153,7 @@ export const library = {
           if (ac.signal.aborted) throw Object.assign(new Error("the import was cancelled"), { code: "aborted" });
         }
         const out = inputs.length
-          ? await store.importCards(inputs, { signal: ac.signal, onProgress: (p) => { status.textContent = `Saving ${p.done} of ${p.total}…`; } })
+          ? await store.importCards(inputs, { withCard: false, signal: ac.signal, onProgress: (p) => { status.textContent = `Saving ${p.done} of ${p.total}…`; } })
           : [];
         if (failed.length) showError(`Not imported: ${failed.join("; ")}`);
         await refresh();
@@ -172,9 +183,9 @@ export const library = {
     });
 
     let timer = null;
-    search.addEventListener("input", () => { clearTimeout(timer); shown = PAGE; timer = setTimeout(refresh, 120); });
-    for (const el of [tagSel, sortSel]) el.addEventListener("change", () => { shown = PAGE; refresh(); });
-    more.addEventListener("click", () => { shown += PAGE; refresh(); });
+    search.addEventListener("input", () => { clearTimeout(timer); shown = PAGE; timer = setTimeout(() => refresh({ tags: false }), 120); });
+    for (const el of [tagSel, sortSel]) el.addEventListener("change", () => { shown = PAGE; refresh({ tags: false }); });
+    more.addEventListener("click", () => { shown += PAGE; refresh({ tags: false }); });
 
     openStore(engine).then(async (s) => {
       store = s;
