@@ -3,7 +3,6 @@
 //! Only type conversion lives here; the logic is in `macros`, `worldinfo`, `prompt`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use wasm_bindgen::prelude::*;
@@ -124,13 +123,13 @@ export interface PromptSettings {
   tokensPerMessage?: number; tokens_per_message?: number;
   /** `{{model}}`. */ model?: string; }
 /** A character: a card as `importCard` returns it (`{ spec, data }`), or a flat V1-style object. Extra card fields pass through. */
-export type CharacterInput = Record<string, unknown>;
+export type PromptCharacter = Record<string, unknown>;
 /**
  * A prompt build request. Unknown fields are an `invalid_argument` error naming the field path
  * (`settings.dept`); snake_case names are accepted too. Card data and lorebook entries keep their extension fields.
  */
-export interface PromptRequest { mode?: "chat" | "text"; character: CharacterInput;
-  group?: { members: CharacterInput[]; muted?: string[]; joinCards?: boolean };
+export interface PromptRequest { mode?: "chat" | "text"; character: PromptCharacter;
+  group?: { members: PromptCharacter[]; muted?: string[]; joinCards?: boolean };
   persona?: { name?: string; description?: string; position?: number };
   /** The chat, **oldest first**. Extra fields of SillyTavern's message objects are ignored. */
   chat: ChatMessage[];
@@ -188,7 +187,7 @@ pub fn render_macros(
     let mut ctx: MacroContext = if context.is_undefined() || context.is_null() {
         MacroContext::default()
     } else {
-        from_js_value(context, "context")?
+        read_checked(from_js_value(context, "context")?, "renderMacros context")?
     };
     if ctx.now.is_none() {
         ctx.now = Some(js_sys::Date::now());
@@ -197,12 +196,22 @@ pub fn render_macros(
     to_js_value(&macros::render(text, &ctx))
 }
 
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = TextEncoder)]
+    type Utf8Encoder;
+    #[wasm_bindgen(constructor, js_class = "TextEncoder")]
+    fn new() -> Utf8Encoder;
+    #[wasm_bindgen(method, js_class = "TextEncoder")]
+    fn encode(this: &Utf8Encoder, text: &JsValue) -> js_sys::Uint8Array;
+}
+
 thread_local! {
     /// Compiled lorebooks by JSON text (a repeated build with the same books skips the
     /// conversion and the compile).
     static BOOKS: RefCell<BookCache> = const { RefCell::new(BookCache::new(4)) };
     /// Live `LorebookMatcher`s by handle, so that requests can name them.
-    static MATCHERS: RefCell<HashMap<u32, (String, BookSource, Arc<CompiledLorebook>)>> = RefCell::new(HashMap::new());
+    static MATCHERS: RefCell<Vec<(u32, (String, BookSource, Arc<CompiledLorebook>))>> = const { RefCell::new(Vec::new()) };
     static NEXT_HANDLE: Cell<u32> = const { Cell::new(1) };
 }
 
@@ -233,6 +242,11 @@ fn split_request(request: JsValue, what: &str) -> Result<(serde_json::Value, JsV
     }
     let value: serde_json::Value = from_js_value(copy.into(), what)?;
     Ok((value, books))
+}
+
+fn read_book_source(v: JsValue, what: &str) -> Result<BookSource, JsValue> {
+    let s = v.as_string().unwrap_or_default();
+    Ok(read_checked(serde_json::Value::String(s), what)?)
 }
 
 /// A character card without `character_book` (in `data` or at the top), copied shallowly.
@@ -289,7 +303,7 @@ fn compiled_books(
         };
         let source = get(&item, "source");
         let source: Option<BookSource> =
-            if source.is_undefined() || source.is_null() { None } else { Some(from_js_value(source, &format!("{what}: `{at}.source`"))?) };
+            if source.is_undefined() || source.is_null() { None } else { Some(read_book_source(source, &format!("{what}: `{at}.source`"))?) };
         let matcher = get(&item, "matcher");
         let book = get(&item, "book");
         if !matcher.is_undefined() && !matcher.is_null() {
@@ -298,7 +312,7 @@ fn compiled_books(
             }
             let handle = get(&matcher, "handle").as_f64().unwrap_or(0.0) as u32;
             let (m_name, m_source, compiled) = MATCHERS
-                .with(|m| m.borrow().get(&handle).cloned())
+                .with(|m| m.borrow().iter().find(|x| x.0 == handle).map(|x| x.1.clone()))
                 .ok_or_else(|| Error::invalid_argument(format!("{what}: `{at}.matcher` is not a live LorebookMatcher")))?;
             if compiled.options() != opts {
                 return Err(Error::invalid_argument(format!(
@@ -320,10 +334,15 @@ fn compile_cached(book: &JsValue, opts: CompileOptions, at: &str) -> Result<Arc<
     if book.is_undefined() || book.is_null() {
         return Err(Error::invalid_argument(format!("{at} is missing")).into());
     }
-    let json = js_sys::JSON::stringify(book)
-        .map_err(|_| Error::invalid_argument(format!("{at} is not JSON data")))?
-        .as_string()
-        .ok_or_else(|| Error::invalid_argument(format!("{at} is not JSON data")))?;
+    let not_json = || Error::invalid_argument(format!("{at} is not JSON data (a cycle, a BigInt, or a function?)"));
+    let json = js_sys::JSON::stringify(book).map_err(|_| not_json())?;
+    if !json.is_string() {
+        return Err(not_json().into());
+    }
+    // TextEncoder (native) instead of the glue's string passing, which copies ASCII text one
+    // character at a time in JS: for a book of several MB that was most of a cached call.
+    let bytes = Utf8Encoder::new().encode(&json).to_vec();
+    let json = String::from_utf8(bytes).map_err(|_| not_json())?;
     Ok(BOOKS.with(|c| c.borrow_mut().get_or_compile(&json, opts, at))?)
 }
 
@@ -376,7 +395,7 @@ impl Drop for LorebookMatcher {
     fn drop(&mut self) {
         let h = self.handle;
         // During teardown the registry may already be gone; nothing to release then.
-        let _ = MATCHERS.try_with(|m| m.borrow_mut().remove(&h));
+        let _ = MATCHERS.try_with(|m| m.borrow_mut().retain(|x| x.0 != h));
     }
 }
 
@@ -398,7 +417,7 @@ impl LorebookMatcher {
         let source: BookSource = if source.is_undefined() || source.is_null() {
             BookSource::Global
         } else {
-            from_js_value(source, "source")?
+            read_book_source(source, "LorebookMatcher source")?
         };
         let compiled = compile_cached(&book, settings.compile_options(), "book")?;
         let handle = NEXT_HANDLE.with(|n| {
@@ -406,7 +425,7 @@ impl LorebookMatcher {
             n.set(h.wrapping_add(1).max(1));
             h
         });
-        MATCHERS.with(|m| m.borrow_mut().insert(handle, (name.clone(), source, compiled.clone())));
+        MATCHERS.with(|m| m.borrow_mut().push((handle, (name.clone(), source, compiled.clone()))));
         Ok(LorebookMatcher { handle, name, source, compiled })
     }
 

