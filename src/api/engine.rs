@@ -93,34 +93,33 @@ export interface CustomPrompt { identifier?: string; role?: "system" | "user" | 
   injectionDepth?: number; injection_depth?: number; /** 100 */ injectionOrder?: number; injection_order?: number; }
 /**
  * Chat-completion preset and prompt settings; defaults are SillyTavern's Default preset. SillyTavern's own names
- * (`openai_max_context`, `openai_max_tokens`, `names_behavior`, `wi_format`, …: the snake_case of each field) are
- * accepted too. Unknown names are an `invalid_argument` error.
+ * (`openai_max_context`, `openai_max_tokens`, `names_behavior`, `wi_format`, `send_if_empty`, …) are accepted too. Unknown names are an `invalid_argument` error.
  */
 export interface PromptSettings {
-  /** Main prompt (`Write {{char}}'s next reply…`). */ mainPrompt?: string; main_prompt?: string;
-  /** Auxiliary ("NSFW") prompt. */ nsfwPrompt?: string; nsfw_prompt?: string;
-  /** Post-history instructions ("jailbreak"). */ jailbreakPrompt?: string; jailbreak_prompt?: string;
-  enhanceDefinitionsPrompt?: string; enhance_definitions_prompt?: string;
+  /** Main prompt (`Write {{char}}'s next reply…`). */ mainPrompt?: string;
+  /** Auxiliary ("NSFW") prompt. */ nsfwPrompt?: string;
+  /** Post-history instructions ("jailbreak"). */ jailbreakPrompt?: string;
+  enhanceDefinitionsPrompt?: string;
   /** The order and enabled set (identifiers `main`, `worldInfoBefore`, `personaDescription`, `charDescription`,
    * `charPersonality`, `scenario`, `enhanceDefinitions`, `nsfw`, `worldInfoAfter`, `dialogueExamples`,
    * `chatHistory`, `jailbreak`, or a custom prompt's). */
-  promptOrder?: PromptOrderItem[]; prompt_order?: PromptOrderItem[];
-  customPrompts?: CustomPrompt[]; custom_prompts?: CustomPrompt[];
+  promptOrder?: PromptOrderItem[];
+  customPrompts?: CustomPrompt[];
   newChatPrompt?: string; new_chat_prompt?: string; newGroupChatPrompt?: string; new_group_chat_prompt?: string;
   newExampleChatPrompt?: string; new_example_chat_prompt?: string; continueNudgePrompt?: string; continue_nudge_prompt?: string;
   impersonationPrompt?: string; impersonation_prompt?: string; groupNudgePrompt?: string; group_nudge_prompt?: string;
-  quietPrompt?: string; quiet_prompt?: string;
+  quietPrompt?: string;
   /** World Info wrapper, `{0}` = the text. */ wiFormat?: string; wi_format?: string;
   scenarioFormat?: string; scenario_format?: string; personalityFormat?: string; personality_format?: string;
   /** -1 none, 0 default, 1 completion (`name` field), 2 content (`Name: ` prefix). */ namesBehavior?: number; names_behavior?: number;
   /** Use the card's system prompt (true). */ preferCharacterPrompt?: boolean; prefer_character_prompt?: boolean;
   /** Use the card's post-history instructions (true). */ preferCharacterJailbreak?: boolean; prefer_character_jailbreak?: boolean;
-  /** Context size in tokens (4095). */ maxContext?: number; openai_max_context?: number; max_context?: number;
-  /** Reply reserve in tokens (300); the budget is maxContext − maxTokens. */ maxTokens?: number; openai_max_tokens?: number; max_tokens?: number;
+  /** Context size in tokens (4095). */ maxContext?: number; openai_max_context?: number;
+  /** Reply reserve in tokens (300); the budget is maxContext − maxTokens. */ maxTokens?: number; openai_max_tokens?: number;
   /** Examples before history (false). */ pinExamples?: boolean; pin_examples?: boolean;
   /** User message used when the user sent nothing. */ sendIfEmpty?: string; send_if_empty?: string;
   /** Tokens added to each chat message's count for its framing; **default 5** (as SillyTavern counts). */
-  tokensPerMessage?: number; tokens_per_message?: number;
+  tokensPerMessage?: number;
   /** `{{model}}`. */ model?: string; }
 /** A character: a card as `importCard` returns it (`{ spec, data }`), or a flat V1-style object. Extra card fields pass through. */
 export type PromptCharacter = Record<string, unknown>;

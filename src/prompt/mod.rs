@@ -205,27 +205,21 @@ pub struct CustomPrompt {
 
 /// Chat-completion preset and prompt settings (defaults = SillyTavern's Default preset). JS names
 /// are camelCase; SillyTavern's own names are accepted too (`openai_max_context`,
-/// `openai_max_tokens`, `names_behavior`, `wi_format`, … — the snake_case of each field).
+/// `openai_max_tokens`, `names_behavior`, `wi_format`, `send_if_empty`, …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct PromptSettings {
     /// Main prompt.
-    #[serde(alias = "main_prompt")]
     pub main_prompt: String,
     /// Auxiliary ("NSFW") prompt.
-    #[serde(alias = "nsfw_prompt")]
     pub nsfw_prompt: String,
     /// Post-history instructions ("jailbreak").
-    #[serde(alias = "jailbreak_prompt")]
     pub jailbreak_prompt: String,
     /// Enhance-definitions prompt.
-    #[serde(alias = "enhance_definitions_prompt")]
     pub enhance_definitions_prompt: String,
     /// The order and enabled set.
-    #[serde(alias = "prompt_order")]
     pub prompt_order: Vec<PromptOrderItem>,
     /// Custom prompts.
-    #[serde(alias = "custom_prompts")]
     pub custom_prompts: Vec<CustomPrompt>,
     /// `[Start a new Chat]`.
     #[serde(alias = "new_chat_prompt")]
@@ -246,7 +240,6 @@ pub struct PromptSettings {
     #[serde(alias = "group_nudge_prompt")]
     pub group_nudge_prompt: String,
     /// Quiet prompt (for `quiet` generations).
-    #[serde(alias = "quiet_prompt")]
     pub quiet_prompt: String,
     /// World Info wrapper (`{0}` = the text).
     #[serde(alias = "wi_format")]
@@ -267,10 +260,10 @@ pub struct PromptSettings {
     #[serde(alias = "prefer_character_jailbreak")]
     pub prefer_character_jailbreak: bool,
     /// Context size in tokens.
-    #[serde(alias = "openai_max_context", alias = "max_context")]
+    #[serde(alias = "openai_max_context")]
     pub max_context: usize,
     /// Reply length in tokens (reserved).
-    #[serde(alias = "openai_max_tokens", alias = "max_tokens")]
+    #[serde(alias = "openai_max_tokens")]
     pub max_tokens: usize,
     /// Examples before history (else they get what the history leaves).
     #[serde(alias = "pin_examples")]
@@ -281,7 +274,6 @@ pub struct PromptSettings {
     /// Tokens added to each chat message's content count (framing). Default 5, as SillyTavern
     /// counts: each message on its own, 3 framing + 1 for the role + 3 of reply priming − 2
     /// (the golden trimming case pins it). Not used in text-completion mode.
-    #[serde(alias = "tokens_per_message")]
     pub tokens_per_message: usize,
     /// Model name (`{{model}}`).
     pub model: String,

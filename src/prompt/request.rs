@@ -44,9 +44,10 @@ pub fn strip_nulls(v: &mut Value) {
     }
 }
 
+/// Edit distance, ASCII case and `_` ignored.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let norm = |s: &str| -> Vec<u8> { s.bytes().filter(|c| *c != b'_').map(|c| c.to_ascii_lowercase()).collect() };
+    let (a, b) = (norm(a), norm(b));
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1];
@@ -58,14 +59,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The closest known name to `unknown` (edit distance ≤ 1/3 of its length, at least 1; or the
-/// same name without `_`/case), if any.
+/// The closest known name to `unknown` (edit distance, ignoring case and `_`, at most a third of
+/// its length and at least 1), if any.
 pub fn did_you_mean<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
-    let squash = |s: &str| s.replace('_', "").to_lowercase();
-    if let Some(k) = known.iter().find(|k| squash(k) == squash(unknown)) {
-        return Some(k);
-    }
-    let limit = (unknown.chars().count() / 3).max(1);
+    let limit = (unknown.len() / 3).max(1);
     known.iter().map(|k| (edit_distance(unknown, k), *k)).filter(|(d, _)| *d <= limit).min_by_key(|(d, _)| *d).map(|x| x.1)
 }
 
