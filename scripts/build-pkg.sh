@@ -18,6 +18,7 @@ node_modules/.bin/wasm-opt -Oz \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-mutable-globals --enable-multivalue \
   "$out.tmp/${crate}_bg.wasm" -o "$out.tmp/${crate}_bg.wasm"
+cp pkg-template/worker.js pkg-template/worker-client.js pkg-template/worker-client.d.ts "$out.tmp/"
 node scripts/make-package-json.mjs "$out.tmp"
 cp pkg-template/README.md LICENSE-MIT LICENSE-APACHE "$out.tmp/"
 rm -rf "$out" && mv "$out.tmp" "$out"

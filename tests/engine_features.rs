@@ -271,3 +271,38 @@ fn chat_completion_author_note_positions_and_lorebook_state_round_trip() {
     assert!(out.report.blocks.iter().any(|b| b.identifier == "chatHistory" && b.tokens > 0));
     assert_eq!(out.report.world_info.activated.len(), 2);
 }
+
+/// `{{char}}` / `{{user}}` in keys resolve from the scan request's character and persona
+/// when no macro context is given (before: only from `macros`, so such keys never matched).
+#[test]
+fn scan_request_names_resolve_char_and_user_keys() {
+    use nextchat_tavern::prompt::{read_checked, ScanRequest};
+    let book = Lorebook {
+        entries: vec![entry(0, &["{{user}}'s ship"], "U"), entry(1, &["{{char}}'s sword"], "C")],
+        ..Default::default()
+    };
+    let compiled = CompiledLorebook::new(book, WorldInfoSettings::default().compile_options());
+    let req: ScanRequest = read_checked(
+        serde_json::json!({"chat": [{"name": "Sam", "isUser": true, "mes": "Is Sam's ship near Nova's sword?"}],
+            "character": {"name": "Nova"}, "persona": {"name": "Sam"}}),
+        "scan request",
+    )
+    .unwrap();
+    let res = req.scan(vec![BookRef { name: "b", source: BookSource::Global, book: &compiled }], &mut Estimator);
+    let mut uids: Vec<i64> = res.activated.iter().map(|e| e.uid).collect();
+    uids.sort();
+    assert_eq!(uids, [0, 1]);
+}
+
+/// A whole request read strictly: a misspelled top-level or nested field is an error naming it.
+#[test]
+fn prompt_requests_reject_misspelled_fields_by_path() {
+    use nextchat_tavern::prompt::read_checked;
+    let e = read_checked::<PromptRequest>(
+        serde_json::json!({"character": {"name": "A"}, "authorsNote": {"txt": "x"}}),
+        "buildPrompt request",
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), nextchat_tavern::ErrorCode::InvalidArgument);
+    assert!(e.message().contains("`authorsNote.txt`") && e.message().contains("did you mean `text`?"), "{}", e.message());
+}

@@ -9,11 +9,13 @@
 
 mod build;
 pub mod instruct;
+pub mod request;
 pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 
 pub use build::{build_prompt, build_prompt_with_books};
+pub use request::{read_checked, BookCache, ScanRequest};
 pub use tokens::{Estimator, TokenCounter};
 
 use crate::lorebook::Lorebook;
@@ -85,6 +87,16 @@ pub fn character_from_value(v: &serde_json::Value) -> crate::Result<CharacterInp
     serde_json::from_value(Value::Object(flat)).map_err(|e| crate::Error::invalid_argument(format!("character: {e}")))
 }
 
+fn de_character<'de, D: serde::Deserializer<'de>>(d: D) -> Result<CharacterInput, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    character_from_value(&v).map_err(|e| serde::de::Error::custom(e.message()))
+}
+
+fn de_characters<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<CharacterInput>, D::Error> {
+    let v = Vec::<serde_json::Value>::deserialize(d)?;
+    v.iter().map(|m| character_from_value(m).map_err(|e| serde::de::Error::custom(e.message()))).collect()
+}
+
 /// The character's depth prompt ("character's note").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -105,19 +117,22 @@ impl Default for DepthPrompt {
 
 /// A group chat.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct GroupInput {
-    /// All members; [`PromptRequest::character`] is the current speaker.
+    /// All members (cards or flat characters, as [`character_from_value`] reads them);
+    /// [`PromptRequest::character`] is the current speaker.
+    #[serde(deserialize_with = "de_characters")]
     pub members: Vec<CharacterInput>,
     /// Muted member names.
     pub muted: Vec<String>,
     /// Join the members' description/personality/scenario (generation mode "join").
+    #[serde(alias = "join_cards")]
     pub join_cards: bool,
 }
 
 /// The user's persona.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct PersonaInput {
     /// Name (`{{user}}`).
     pub name: String,
@@ -127,19 +142,25 @@ pub struct PersonaInput {
     pub position: i64,
 }
 
-/// Author's note of the chat.
+/// Author's note of the chat (SillyTavern's `chat_metadata` names `note_prompt`, `note_interval`,
+/// … are accepted too).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuthorsNote {
     /// The note text (macros allowed).
+    #[serde(alias = "note_prompt")]
     pub text: String,
     /// Insert every N user messages (0 = never).
+    #[serde(alias = "note_interval")]
     pub interval: i64,
     /// Depth when in chat.
+    #[serde(alias = "note_depth")]
     pub depth: i64,
     /// 1 = in chat at depth, 0 = after the main prompt, 2 = before the main prompt.
+    #[serde(alias = "note_position")]
     pub position: i64,
     /// 0 system, 1 user, 2 assistant.
+    #[serde(alias = "note_role")]
     pub role: i64,
 }
 
@@ -151,7 +172,7 @@ impl Default for AuthorsNote {
 
 /// One item of the prompt order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PromptOrderItem {
     /// `main`, `worldInfoBefore`, `personaDescription`, `charDescription`,
     /// `charPersonality`, `scenario`, `enhanceDefinitions`, `nsfw`, `worldInfoAfter`,
@@ -163,7 +184,7 @@ pub struct PromptOrderItem {
 
 /// A custom prompt of the preset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomPrompt {
     /// Identifier (referenced from the order).
     pub identifier: String,
@@ -182,9 +203,11 @@ pub struct CustomPrompt {
     pub injection_order: i64,
 }
 
-/// Chat-completion preset and prompt settings (defaults = SillyTavern's Default preset).
+/// Chat-completion preset and prompt settings (defaults = SillyTavern's Default preset). JS names
+/// are camelCase; SillyTavern's own names are accepted too (`openai_max_context`,
+/// `openai_max_tokens`, `names_behavior`, `wi_format`, `send_if_empty`, …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct PromptSettings {
     /// Main prompt.
     pub main_prompt: String,
@@ -199,38 +222,54 @@ pub struct PromptSettings {
     /// Custom prompts.
     pub custom_prompts: Vec<CustomPrompt>,
     /// `[Start a new Chat]`.
+    #[serde(alias = "new_chat_prompt")]
     pub new_chat_prompt: String,
     /// `[Start a new group chat. Group members: {{group}}]`.
+    #[serde(alias = "new_group_chat_prompt")]
     pub new_group_chat_prompt: String,
     /// `[Example Chat]`.
+    #[serde(alias = "new_example_chat_prompt")]
     pub new_example_chat_prompt: String,
     /// Continue nudge.
+    #[serde(alias = "continue_nudge_prompt")]
     pub continue_nudge_prompt: String,
     /// Impersonation prompt.
+    #[serde(alias = "impersonation_prompt")]
     pub impersonation_prompt: String,
     /// Group nudge.
+    #[serde(alias = "group_nudge_prompt")]
     pub group_nudge_prompt: String,
     /// Quiet prompt (for `quiet` generations).
     pub quiet_prompt: String,
     /// World Info wrapper (`{0}` = the text).
+    #[serde(alias = "wi_format")]
     pub wi_format: String,
     /// `{{scenario}}`.
+    #[serde(alias = "scenario_format")]
     pub scenario_format: String,
     /// `{{personality}}`.
+    #[serde(alias = "personality_format")]
     pub personality_format: String,
     /// -1 none, 0 default, 1 completion (`name` field), 2 content (`Name: ` prefix).
+    #[serde(alias = "names_behavior")]
     pub names_behavior: i64,
     /// Use the card's system prompt instead of the main prompt.
+    #[serde(alias = "prefer_character_prompt")]
     pub prefer_character_prompt: bool,
     /// Use the card's post-history instructions instead of the jailbreak prompt.
+    #[serde(alias = "prefer_character_jailbreak")]
     pub prefer_character_jailbreak: bool,
     /// Context size in tokens.
+    #[serde(alias = "openai_max_context")]
     pub max_context: usize,
     /// Reply length in tokens (reserved).
+    #[serde(alias = "openai_max_tokens")]
     pub max_tokens: usize,
     /// Examples before history (else they get what the history leaves).
+    #[serde(alias = "pin_examples")]
     pub pin_examples: bool,
     /// User message used when the user sent nothing.
+    #[serde(alias = "send_if_empty")]
     pub send_if_empty: String,
     /// Tokens added to each chat message's content count (framing). Default 5, as SillyTavern
     /// counts: each message on its own, 3 framing + 1 for the role + 3 of reply priming − 2
@@ -291,7 +330,7 @@ impl Default for PromptSettings {
 
 /// A lorebook taking part in the build.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct LorebookInput {
     /// Book name.
     pub name: String,
@@ -303,22 +342,27 @@ pub struct LorebookInput {
 
 /// Text-completion settings (SillyTavern's context template and the instruct template's name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct TextSettings {
     /// Instruct template: ours (`chatml`, `llama3`, `mistral` = Mistral V7, `mistral-v2-v3`,
     /// `alpaca`, `vicuna`, `gemma`, `command-r`) or SillyTavern's preset name (`Llama 3 Instruct`,
     /// …), or `none` for plain `Name: message` lines.
     pub instruct: String,
     /// Separator heading each example block (`***`).
+    #[serde(alias = "example_separator")]
     pub example_separator: String,
     /// Marks the start of the chat (`***`).
+    #[serde(alias = "chat_start")]
     pub chat_start: String,
     /// The story string template (`{{#if field}}…{{/if}}`, `{{trim}}`, macros); empty =
     /// SillyTavern 1.19's Default ([`instruct::DEFAULT_STORY_STRING`]).
+    #[serde(alias = "story_string")]
     pub story_string: String,
     /// `\n{{user}}:` (and `\n{{char}}:` when impersonating or continuing) are stop strings.
+    #[serde(alias = "names_as_stop_strings")]
     pub names_as_stop_strings: bool,
     /// The chat start and example separator are stop strings.
+    #[serde(alias = "separators_as_stop_strings")]
     pub separators_as_stop_strings: bool,
 }
 
@@ -335,13 +379,16 @@ impl Default for TextSettings {
     }
 }
 
-/// Everything one prompt build reads.
+/// Everything one prompt build reads. Unknown fields are an error naming the field (snake_case
+/// names are accepted as aliases); the character and group members are cards or flat
+/// characters ([`character_from_value`]), whose extra fields pass through.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct PromptRequest {
     /// `chat` (messages) or `text` (one prompt string).
     pub mode: String,
-    /// The character (in groups: the current speaker).
+    /// The character (in groups: the current speaker): a card or a flat character.
+    #[serde(deserialize_with = "de_character")]
     pub character: CharacterInput,
     /// Group chat, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -355,15 +402,18 @@ pub struct PromptRequest {
     /// Text-completion settings.
     pub text: TextSettings,
     /// World Info settings.
+    #[serde(alias = "world_info")]
     pub world_info: WorldInfoSettings,
     /// Active lorebooks.
     pub lorebooks: Vec<LorebookInput>,
     /// Timed-effect state of the chat.
+    #[serde(alias = "lorebook_state")]
     pub lorebook_state: TimedState,
     /// Author's note.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "authors_note", skip_serializing_if = "Option::is_none")]
     pub authors_note: Option<AuthorsNote>,
     /// normal, continue, impersonate, swipe, regenerate, quiet.
+    #[serde(alias = "generation_type")]
     pub generation_type: String,
     /// Text in the send box.
     pub input: String,
@@ -373,12 +423,16 @@ pub struct PromptRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub now: Option<f64>,
     /// UTC offset in minutes.
+    #[serde(alias = "utc_offset_minutes")]
     pub utc_offset_minutes: i32,
     /// Chat id (stable `{{pick}}`).
+    #[serde(alias = "chat_id")]
     pub chat_id: String,
     /// Chat variables.
+    #[serde(alias = "local_variables")]
     pub local_variables: VarMap,
     /// Global variables.
+    #[serde(alias = "global_variables")]
     pub global_variables: VarMap,
 }
 

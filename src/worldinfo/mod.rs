@@ -94,9 +94,9 @@ use crate::macros::{ChatMessage, MacroContext};
 
 /// Global World Info settings (`world_info_settings`). JS names are camelCase; the
 /// SillyTavern names (`world_info_depth`, …) are accepted too. Defaults are those of
-/// a fresh SillyTavern user.
+/// a fresh SillyTavern user. Unknown fields are an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorldInfoSettings {
     /// Messages scanned (`world_info_depth`, 2).
     #[serde(alias = "world_info_depth")]
@@ -134,6 +134,14 @@ pub struct WorldInfoSettings {
     /// 0 evenly, 1 character first, 2 global first.
     #[serde(alias = "world_info_character_strategy")]
     pub character_strategy: i64,
+    /// SillyTavern's overflow toast (`world_info_overflow_alert`): accepted so that its
+    /// settings object can be passed as it is; the engine reports overflow in the result.
+    #[serde(alias = "world_info_overflow_alert")]
+    pub overflow_alert: bool,
+    /// SillyTavern's selection of global books (`selected`, `world_info`): accepted so that its
+    /// settings object can be passed as it is; the books themselves come in the request.
+    #[serde(alias = "world_info", skip_serializing_if = "Option::is_none")]
+    pub selected: Option<serde_json::Value>,
 }
 
 impl Default for WorldInfoSettings {
@@ -151,6 +159,8 @@ impl Default for WorldInfoSettings {
             use_group_scoring: false,
             include_names: true,
             character_strategy: 1,
+            overflow_alert: false,
+            selected: None,
         }
     }
 }
@@ -174,7 +184,7 @@ impl WorldInfoSettings {
 
 /// Texts entries may opt into scanning (`match*` flags). Empty = not scanned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct GlobalScanData {
     /// Persona description.
     pub persona_description: String,
@@ -207,7 +217,7 @@ pub enum BookSource {
 
 /// The current character for character/tag filters.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScanCharacter {
     /// Display name.
     pub name: String,
@@ -226,7 +236,7 @@ impl ScanCharacter {
 
 /// One timed-effect record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TimedRecord {
     /// Hash of the entry when the record was made (32-bit).
     #[serde(default)]
@@ -241,9 +251,10 @@ pub struct TimedRecord {
 }
 
 /// Timed-effect state of one chat (`chat_metadata.timedWorldInfo`), keyed `"<book>.<uid>"`.
-/// Pass it in, store what comes back.
+/// Pass it in, store what comes back (every turn: without it sticky and cooldown effects
+/// end after one generation).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct TimedState {
     /// Sticky records.
     pub sticky: BTreeMap<String, TimedRecord>,

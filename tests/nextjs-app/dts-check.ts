@@ -141,3 +141,26 @@ export async function talkToSillyTavern(
   await st.clearCache();
   return `${at} ${img} ${synced.localChanged} ${res.incomplete} ${res.stopReason} ${res2.text} ${events.length}`;
 }
+
+// ---- Prompt engine: typed settings (SillyTavern names too), matchers, the worker helper ----
+import { LorebookMatcher, scanLorebooks } from "nextchat-tavern";
+import type { PromptRequest, PromptSettings, ScanRequest, WorldInfoResult } from "nextchat-tavern";
+import { TavernWorker } from "nextchat-tavern/worker";
+import type { WorkerLorebook } from "nextchat-tavern/worker";
+
+export async function engineTypes(book: unknown): Promise<number> {
+  const settings: PromptSettings = { maxContext: 8192, openai_max_tokens: 400, tokensPerMessage: 5, wi_format: "{0}" };
+  const lore = new LorebookMatcher("World", book, { world_info_depth: 4, matchWholeWords: true }, "character");
+  const req: PromptRequest = { character: { name: "Nova" }, persona: { name: "You" }, chat: [], settings,
+    lorebooks: [{ matcher: lore }, { name: "Other", source: "global", book }] };
+  const out: PromptOutput = buildPrompt(req);
+  const scanReq: ScanRequest = { chat: [], lorebooks: [{ name: "World", book }], character: { name: "Nova" }, persona: { name: "You" },
+    state: out.lorebookState };
+  const scanned: WorldInfoResult = scanLorebooks(scanReq);
+  lore.free();
+  const tw = new TavernWorker();
+  const wl: WorkerLorebook = await tw.compileLorebook("World", book);
+  const viaWorker: PromptOutput = await tw.buildPrompt({ character: { name: "Nova" }, chat: [], lorebooks: [{ matcher: wl }] });
+  tw.terminate();
+  return scanned.activated.length + viaWorker.messages.length;
+}

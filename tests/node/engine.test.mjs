@@ -61,3 +61,58 @@ test("buildPrompt returns OpenAI messages, a report, and rejects bad input with 
   assert.ok(out.report.totalTokens > 0);
   assert.throws(() => m.buildPrompt({ character: 42, chat: "nope" }), (e) => m.isTavernError(e) && e.code === "invalid_argument");
 });
+
+const card = { spec: "chara_card_v3", data: { name: "Nova", description: "A pilot.", first_mes: "Hi",
+  alternate_greetings: [], extensions: { talkativeness: "0.5", custom_tool: { x: 1 } } } };
+const dragonBook = { entries: { 0: { uid: 0, key: ["dragon"], content: "Dragons hoard gold.", extensions: { vendor_field: true } } } };
+const ask = [{ name: "You", isUser: true, mes: "Tell me about the dragon.", extra: { api: "openai" }, gen_started: "x" }];
+const invalid = (re) => (e) => m.isTavernError(e) && e.code === "invalid_argument" && re.test(e.message);
+
+test("buildPrompt names unknown or misspelled fields, with their path and a hint", () => {
+  assert.throws(() => m.buildPrompt({ character: card, chat: ask, lorebook: [{ name: "l", book: dragonBook }] }),
+    invalid(/unknown field `lorebook` in buildPrompt request \(did you mean `lorebooks`\?\)/));
+  assert.throws(() => m.buildPrompt({ character: card, chat: ask, settings: { dept: 0 } }), invalid(/`settings\.dept`/));
+  assert.throws(() => m.buildPrompt({ character: card, chat: ask, worldInfo: { dept: 0 } }), invalid(/`worldInfo\.dept`.*did you mean `depth`/));
+  assert.throws(() => m.buildPrompt({ character: card, chat: ask, lorebooks: [{ name: "l", bok: dragonBook }] }),
+    invalid(/`lorebooks\[0\]\.bok`.*did you mean `book`/));
+  assert.throws(() => m.scanLorebooks({ lorebooks: [], chat: ask, setings: {} }), invalid(/unknown field `setings` in scanLorebooks request \(did you mean `settings`\?\)/));
+  // Card extensions, lorebook entry extensions and SillyTavern's message fields pass through.
+  const out = m.buildPrompt({ character: card, chat: ask, lorebooks: [{ name: "l", book: dragonBook }], authorsNote: undefined });
+  assert.ok(out.messages.some((x) => x.content.includes("Dragons hoard gold.")));
+});
+
+test("buildPrompt settings accept SillyTavern's names as the World Info settings do", () => {
+  const st = m.buildPrompt({ character: card, chat: ask, settings: { openai_max_context: 2000, openai_max_tokens: 500, wi_format: "[{0}]" },
+    worldInfo: { world_info_depth: 2, world_info_overflow_alert: false }, lorebooks: [{ name: "l", book: dragonBook }] });
+  assert.equal(st.report.budget, 1500);
+  assert.ok(st.messages.some((x) => x.content === "[Dragons hoard gold.]"));
+  const camel = m.buildPrompt({ character: card, chat: ask, settings: { maxContext: 2000, maxTokens: 500 } });
+  assert.equal(camel.report.budget, 1500);
+});
+
+test("{{char}} and {{user}} in lorebook keys come from the request's character and persona", () => {
+  const book = { entries: { 0: { uid: 0, key: ["{{user}}'s ship"], content: "U" }, 1: { uid: 1, key: ["{{char}}'s sword"], content: "C" } } };
+  const chat = [{ name: "Sam", isUser: true, mes: "Is Sam's ship near Nova's sword?" }];
+  const res = m.scanLorebooks({ lorebooks: [{ name: "b", book }], chat, character: { name: "Nova" }, persona: { name: "Sam" } });
+  assert.deepEqual(res.activated.map((e) => e.uid).sort(), [0, 1]);
+  const built = m.buildPrompt({ character: card, persona: { name: "Sam" }, chat, lorebooks: [{ name: "b", book }] });
+  assert.deepEqual(built.report.worldInfo.activated.map((e) => e.uid).sort(), [0, 1]);
+});
+
+test("repeated builds reuse the compiled book but see every change; a LorebookMatcher can be passed", () => {
+  const book = structuredClone(dragonBook);
+  const req = { character: card, chat: ask, lorebooks: [{ name: "l", source: "character", book }] };
+  const a = m.buildPrompt(req);
+  assert.deepEqual(m.buildPrompt(req), a);
+  book.entries[0].content = "Dragons sleep on silver.";
+  const changed = m.buildPrompt(req);
+  assert.ok(changed.messages.some((x) => x.content.includes("Dragons sleep on silver.")));
+  assert.ok(!changed.messages.some((x) => x.content.includes("Dragons hoard gold.")));
+  const matcher = new m.LorebookMatcher("l", book, undefined, "character");
+  assert.deepEqual(m.buildPrompt({ ...req, lorebooks: [{ matcher }] }), changed);
+  const cs = new m.LorebookMatcher("l", book, { caseSensitive: true });
+  assert.throws(() => m.buildPrompt({ ...req, lorebooks: [{ matcher: cs }] }), invalid(/other World Info settings/));
+  matcher.free();
+  assert.throws(() => m.buildPrompt({ ...req, lorebooks: [{ matcher }] }), invalid(/not a live LorebookMatcher/));
+  cs.free();
+});
