@@ -43,6 +43,11 @@ pub struct Translated {
     /// A literal every match contains, and whether it is compared case-insensitively
     /// (then it is lower-case ASCII).
     pub literal: Option<(String, bool)>,
+    /// A set of literals one of which every match contains (alternations, optional
+    /// endings and case-insensitive keys included), and whether they are compared
+    /// case-insensitively (then they are lower-case ASCII). Each has at least two
+    /// characters and neither `\n` nor `\x01`; no member contains another.
+    pub literals: Option<(Vec<String>, bool)>,
     /// The pattern has no `^`/`$` and can match neither `\n` nor `\x01`, so a match can
     /// never span two scanned segments: it may run on each segment separately.
     pub local: bool,
@@ -146,7 +151,159 @@ struct Tx<'a> {
     /// Set at the first top-level literal: was nothing but an optional `\b` emitted before
     /// it? Cleared when that literal turns out optional (`a?…`).
     first_clean: Option<bool>,
+    /// Literal-set analysis: one frame per open group (see [`Info`]).
+    frames: Vec<Frame>,
     _p: std::marker::PhantomData<&'a ()>,
+}
+
+/// Most strings a literal set may hold (larger sets are dropped as "anything").
+const SET_LIMIT: usize = 64;
+
+/// What the literal analysis knows about a piece of a pattern.
+#[derive(Clone, Debug, Default)]
+struct Info {
+    /// Every string the piece can match (`""` included when it can match nothing),
+    /// if there are few; `None`: unknown or too many.
+    exact: Option<Vec<String>>,
+    /// A set of non-empty strings one of which every match of the piece contains.
+    req: Option<Vec<String>>,
+}
+
+/// An open group: its finished alternatives and the pieces of the current one.
+#[derive(Default)]
+struct Frame {
+    branches: Vec<Info>,
+    seq: Vec<Info>,
+}
+
+fn set_score(set: &[String]) -> (usize, std::cmp::Reverse<usize>) {
+    let min = set.iter().map(|s| s.chars().count()).min().unwrap_or(0);
+    (min.min(8), std::cmp::Reverse(set.len()))
+}
+
+/// Sorted, deduplicated, and without strings that contain another member (a text holding
+/// the longer one holds the shorter one too).
+fn minimize(mut set: Vec<String>) -> Vec<String> {
+    set.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    set.dedup();
+    let mut out: Vec<String> = Vec::with_capacity(set.len());
+    for s in set {
+        if !out.iter().any(|t| s.contains(t.as_str())) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
+    if a.len() * b.len() > SET_LIMIT {
+        return None;
+    }
+    Some(a.iter().flat_map(|x| b.iter().map(move |y| format!("{x}{y}"))).collect())
+}
+
+impl Info {
+    fn any() -> Info {
+        Info::default()
+    }
+
+    fn empty() -> Info {
+        Info { exact: Some(vec![String::new()]), req: None }
+    }
+
+    /// The better of the exact set (if it has no empty string) and the required set.
+    fn best(&self) -> Option<Vec<String>> {
+        let exact = self.exact.as_ref().filter(|e| e.iter().all(|s| !s.is_empty()));
+        match (exact, &self.req) {
+            (Some(e), Some(r)) => Some(if set_score(e) >= set_score(r) { e.clone() } else { r.clone() }),
+            (Some(e), None) => Some(e.clone()),
+            (None, r) => r.clone(),
+        }
+    }
+
+    /// Pieces one after another.
+    fn concat(seq: Vec<Info>) -> Info {
+        let mut exact = Some(vec![String::new()]);
+        let mut cands: Vec<Vec<String>> = Vec::new();
+        let mut run: Option<Vec<String>> = None;
+        for p in &seq {
+            exact = match (&exact, &p.exact) {
+                (Some(e), Some(pe)) => product(e, pe),
+                _ => None,
+            };
+            if let Some(r) = &p.req {
+                cands.push(r.clone());
+            }
+            match &p.exact {
+                Some(pe) => {
+                    run = Some(match run.take() {
+                        None => pe.clone(),
+                        Some(r) => match product(&r, pe) {
+                            Some(x) => x,
+                            None => {
+                                cands.push(r);
+                                pe.clone()
+                            }
+                        },
+                    })
+                }
+                None => cands.extend(run.take()),
+            }
+        }
+        cands.extend(run);
+        let req = cands
+            .into_iter()
+            .filter(|c| !c.is_empty() && c.iter().all(|s| !s.is_empty()))
+            .map(minimize)
+            .max_by_key(|c| set_score(c));
+        Info { exact, req }
+    }
+
+    /// Alternatives.
+    fn alt(branches: Vec<Info>) -> Info {
+        if branches.len() == 1 {
+            return branches.into_iter().next().unwrap_or_default();
+        }
+        let mut exact = Some(Vec::new());
+        let mut req = Some(Vec::new());
+        for b in &branches {
+            exact = match (exact, &b.exact) {
+                (Some(mut e), Some(be)) if e.len() + be.len() <= SET_LIMIT => {
+                    e.extend(be.iter().cloned());
+                    Some(e)
+                }
+                _ => None,
+            };
+            req = match (req, b.best()) {
+                (Some(mut r), Some(bb)) if r.len() + bb.len() <= SET_LIMIT => {
+                    r.extend(bb);
+                    Some(r)
+                }
+                _ => None,
+            };
+        }
+        Info { exact, req: req.map(minimize) }
+    }
+
+    /// The piece under a quantifier `q` (`?`, `*`, `+`, `{n}`, `{n,}`, `{n,m}`, maybe lazy).
+    fn quantified(self, q: &str, zero: bool) -> Info {
+        let q = q.trim_end_matches('?');
+        let q = if q.is_empty() { "?" } else { q };
+        if q == "{1}" || q == "{1,1}" {
+            return self;
+        }
+        if q == "?" || q == "{0,1}" {
+            let exact = self.exact.map(|mut e| {
+                e.push(String::new());
+                e
+            });
+            return Info { exact, req: None };
+        }
+        if zero {
+            return Info::any();
+        }
+        Info { exact: None, req: self.best() }
+    }
 }
 
 fn inv<T>(m: impl Into<String>) -> Result<T, KeyRegex> {
@@ -181,7 +338,26 @@ impl Tx<'_> {
         }
     }
 
+    /// Adds a piece to the literal analysis of the current group.
+    fn piece(&mut self, info: Info) {
+        if let Some(f) = self.frames.last_mut() {
+            f.seq.push(info);
+        }
+    }
+
     fn emit_literal(&mut self, ch: char, depth: usize) {
+        let info = if ch == '\n' || ch == '\x01' {
+            // Scanned text is split at these: a literal holding one is never seen whole.
+            Info::any()
+        } else if !self.icase {
+            Info { exact: Some(vec![ch.to_string()]), req: None }
+        } else if ch.is_ascii() && !(self.unicode && matches!(ch, 's' | 'S' | 'k' | 'K')) {
+            // (`iu` folds ſ and the Kelvin sign into s and k.)
+            Info { exact: Some(vec![ch.to_ascii_lowercase().to_string()]), req: None }
+        } else {
+            Info::any()
+        };
+        self.piece(info);
         if depth == 0 && self.first_clean.is_none() {
             self.first_clean = Some(self.out.is_empty() || self.out == "\\b");
         }
@@ -459,6 +635,15 @@ impl Tx<'_> {
         Some((q, zero))
     }
 
+    /// Ends the innermost group of the literal analysis: its alternatives combined.
+    fn close_frame(&mut self) -> Info {
+        let Some(mut f) = self.frames.pop() else {
+            return Info::any();
+        };
+        f.branches.push(Info::concat(f.seq));
+        Info::alt(f.branches)
+    }
+
     fn run(&mut self) -> Result<(), KeyRegex> {
         let mut depth = 0usize;
         let mut prev = Prev::Nothing;
@@ -486,6 +671,10 @@ impl Tx<'_> {
                         }
                         _ => {}
                     }
+                    if let Some(last) = self.frames.last_mut().and_then(|f| f.seq.pop()) {
+                        let info = last.quantified(&q, zero);
+                        self.piece(info);
+                    }
                     self.out.push_str(&q);
                     prev = Prev::Quantified;
                     continue;
@@ -507,13 +696,16 @@ impl Tx<'_> {
                     }
                     Err(cls) => {
                         self.end_run();
-                        prev = if cls == "\\b" || cls == "\\B" { Prev::Nothing } else { Prev::Atom };
+                        let assertion = cls == "\\b" || cls == "\\B";
+                        self.piece(if assertion { Info::empty() } else { Info::any() });
+                        prev = if assertion { Prev::Nothing } else { Prev::Atom };
                         self.out.push_str(&cls);
                     }
                 },
                 '[' => {
                     self.end_run();
                     self.class()?;
+                    self.piece(Info::any());
                     prev = Prev::Atom;
                 }
                 '(' => {
@@ -545,6 +737,7 @@ impl Tx<'_> {
                         self.out.push('(');
                     }
                     depth += 1;
+                    self.frames.push(Frame::default());
                     prev = Prev::Nothing;
                 }
                 ')' => {
@@ -552,6 +745,8 @@ impl Tx<'_> {
                         return inv("unmatched )");
                     }
                     depth -= 1;
+                    let info = self.close_frame();
+                    self.piece(info);
                     self.out.push(')');
                     prev = Prev::Atom;
                 }
@@ -560,18 +755,24 @@ impl Tx<'_> {
                         self.top_alt = true;
                     }
                     self.end_run();
+                    if let Some(f) = self.frames.last_mut() {
+                        let seq = std::mem::take(&mut f.seq);
+                        f.branches.push(Info::concat(seq));
+                    }
                     self.out.push('|');
                     prev = Prev::Nothing;
                 }
                 '.' => {
                     self.cross = true;
                     self.end_run();
+                    self.piece(Info::any());
                     self.out.push_str(if self.dotall { "(?s:.)" } else { "[^\\n\\r\\x{2028}\\x{2029}]" });
                     prev = Prev::Atom;
                 }
                 '^' | '$' => {
                     self.cross = true;
                     self.end_run();
+                    self.piece(Info::empty());
                     self.out.push(ch);
                     prev = Prev::Nothing;
                 }
@@ -603,11 +804,17 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
         top_alt: false,
         cross: flags.contains('y'),
         first_clean: None,
+        frames: vec![Frame::default()],
         _p: std::marker::PhantomData,
     };
     if let Err(e) = tx.run() {
         return e;
     }
+    let literals = tx
+        .close_frame()
+        .best()
+        .filter(|set| set.iter().all(|s| s.chars().count() >= 2))
+        .map(|set| (minimize(set), tx.icase));
     let mut prefix = String::new();
     if tx.icase {
         prefix.push_str("(?i)");
@@ -642,7 +849,7 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
         }
         _ => None,
     };
-    KeyRegex::Ok(Translated { pattern, literal, local: !tx.cross, anchored })
+    KeyRegex::Ok(Translated { pattern, literal, literals, local: !tx.cross, anchored })
 }
 
 /// Compiles a translated pattern with limits (bounded memory; matching is linear).
@@ -800,6 +1007,39 @@ mod tests {
         // Regression: `\b` is an assertion, not a literal "b" (it was, and such keys never matched).
         assert_eq!(ok("/\\bdrag(on|ons)?\\b/i").1, Some(("drag".into(), true)));
         assert_eq!(ok("/\\Bx\\B/").1, None);
+    }
+
+    fn set(key: &str) -> Option<(Vec<String>, bool)> {
+        match parse_key(key) {
+            KeyRegex::Ok(t) => t.literals,
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn literal_sets() {
+        let v = |xs: &[&str], ci: bool| Some((xs.iter().map(|s| s.to_string()).collect::<Vec<_>>(), ci));
+        // The common shape of real cards: words with optional endings.
+        assert_eq!(set("/\\b(?:sword|blade)(?:s|es)?\\b/i"), v(&["blade", "sword"], true));
+        assert_eq!(set("/\\b(Sword|BLADE)s?\\b/"), v(&["BLADE", "Sword"], false));
+        assert_eq!(set("/foo|bar/"), v(&["bar", "foo"], false));
+        assert_eq!(set("/(?:dark|light) ?elf/i"), v(&["darkelf", "dark elf", "lightelf", "light elf"], true));
+        assert_eq!(set("/\\w+ ?elves/"), v(&["elves"], false));
+        assert_eq!(set("/\\d+ (gold|silver) coins?/"), v(&[" gold coin", " silver coin"], false));
+        assert_eq!(set("/(ab|cd)(ef|gh)/"), v(&["abef", "abgh", "cdef", "cdgh"], false));
+        assert_eq!(set("/x(?:yz)+w/"), v(&["yz"], false));
+        assert_eq!(set("/(dragon|wyrm)+/i"), v(&["wyrm", "dragon"], true));
+        // Case-insensitive non-ASCII letters (and s/k under `iu`) are classes, not literals.
+        assert_eq!(set("/ж(ab)/i"), v(&["ab"], true));
+        assert_eq!(set("/sun|moon/iu"), v(&["un", "moon"], true));
+        assert_eq!(set("/дракон/"), v(&["дракон"], false));
+        // Nothing required: optional, empty alternative, single characters, line breaks.
+        assert_eq!(set("/(foo)?/"), None);
+        assert_eq!(set("/foo|/"), None);
+        assert_eq!(set("/a|bc/"), None);
+        assert_eq!(set("/[a-z]+/"), None);
+        assert_eq!(set("/(?:foo)*bar/"), v(&["bar"], false));
+        assert_eq!(set("/a\\nb/"), None);
     }
 
     fn anchored(key: &str) -> Option<AnchoredRegex> {

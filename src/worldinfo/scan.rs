@@ -116,12 +116,13 @@ struct Segs {
 impl Segs {
     /// A segment-local regex over the segments of `cfg` (with a literal precheck).
     ///
-    /// `lit_msgs`: where the literal occurs in messages (all other messages are skipped).
-    fn local_regex_match(&self, rx: &CRegex, lit_msgs: Option<&[(u32, u32)]>, cfg: Cfg) -> Option<Src> {
+    /// `lit_msgs`: per required literal, where it occurs in messages (message, byte offset),
+    /// in message order; all other messages are skipped.
+    fn local_regex_match(&self, rx: &CRegex, lit_msgs: Option<&[&[(u32, u32)]]>, cfg: Cfg) -> Option<Src> {
         let test = |raw: &str, low: &str| -> bool {
-            if let Some((l, cs)) = &rx.literal {
+            if let Some((set, cs)) = &rx.literals {
                 let h = if *cs { raw } else { low };
-                if !h.contains(l.as_str()) {
+                if !set.iter().any(|l| h.contains(l.as_str())) {
                     return false;
                 }
             }
@@ -129,7 +130,7 @@ impl Segs {
         };
         let d = cfg.depth.min(self.msgs.len());
         match lit_msgs {
-            Some(list) => {
+            Some([list]) => {
                 let mut last = u32::MAX;
                 for &(i, off) in list.iter().take_while(|o| (o.0 as usize) < d) {
                     let m = i as usize;
@@ -142,6 +143,19 @@ impl Segs {
                         return Some(Src::Msg(i));
                     }
                     last = i;
+                }
+            }
+            Some(lists) => {
+                // The messages holding one of the literals, newest first.
+                let mut ms: Vec<u32> =
+                    lists.iter().flat_map(|l| l.iter().take_while(|o| (o.0 as usize) < d).map(|o| o.0)).collect();
+                ms.sort_unstable();
+                ms.dedup();
+                for i in ms {
+                    let m = i as usize;
+                    if rx.is_match_segment(&self.msgs[m], &self.msgs_lower[m]) {
+                        return Some(Src::Msg(i));
+                    }
                 }
             }
             None => {
@@ -173,6 +187,27 @@ impl Segs {
         }
         // Zero-width-capable patterns (`/a*/`) still see one (empty) haystack.
         (d == 0 && rx.re.is_match("")).then_some(Src::Haystack)
+    }
+
+    /// Test oracle for a segment-local regex that matched the whole haystack: the first
+    /// segment it matches on its own, in the order [`Segs::local_regex_match`] reports.
+    fn naive_local_src(&self, re: &regex_lite::Regex, cfg: Cfg) -> Src {
+        let d = cfg.depth.min(self.msgs.len());
+        if let Some(i) = (0..d).find(|&i| re.is_match(&self.msgs[i])) {
+            return Src::Msg(i as u32);
+        }
+        for f in 0..6 {
+            if cfg.mask & (1 << f) != 0 && !self.fields[f].is_empty() && re.is_match(&self.fields[f]) {
+                return Src::Bits(1 << f);
+            }
+        }
+        if cfg.mask & BIT_INJ != 0 && self.inj.iter().any(|t| re.is_match(t)) {
+            return Src::Bits(BIT_INJ);
+        }
+        if cfg.mask & BIT_BUF != 0 && self.buf.iter().any(|t| re.is_match(t)) {
+            return Src::Bits(BIT_BUF);
+        }
+        Src::Haystack
     }
 
     fn haystack(&self, cfg: Cfg) -> String {
@@ -395,18 +430,30 @@ impl<'a, 'b> Scanner<'a, 'b> {
             CKey::Never { .. } => None,
             CKey::Plain { pat, cs, ww, .. } => self.plain_hit(bi, *pat, *cs, *ww, cfg),
             CKey::Regex { rx, .. } => {
-                let r = &self.books[bi].regexes[*rx as usize];
-                if let Some((pf, cs)) = r.prefilter {
-                    self.plain_hit(bi, pf, cs, false, cfg)?;
-                }
                 let book = self.books[bi];
                 let r = &book.regexes[*rx as usize];
+                if book.naive_regex {
+                    let (h, _) = self.hay(cfg, false);
+                    if !r.re.is_match(h) {
+                        return None;
+                    }
+                    return Some(if r.local { self.segs.naive_local_src(&r.re, cfg) } else { Src::Haystack });
+                }
+                if !r.prefilter.is_empty()
+                    && !r.prefilter.iter().any(|&(pf, cs)| self.plain_hit(bi, pf, cs, false, cfg).is_some())
+                {
+                    return None;
+                }
                 if r.local {
                     // No match can span two segments: test only the segments that
-                    // contain the required literal, each on its own.
-                    let lit_msgs = r.prefilter.map(|(pf, cs)| {
-                        self.states[bi].auto[usize::from(cs)].lit_msgs.get(&pf).map_or(&[][..], Vec::as_slice)
-                    });
+                    // contain a required literal, each on its own.
+                    let st = &self.states[bi];
+                    let lists: Vec<&[(u32, u32)]> = r
+                        .prefilter
+                        .iter()
+                        .map(|&(pf, cs)| st.auto[usize::from(cs)].lit_msgs.get(&pf).map_or(&[][..], Vec::as_slice))
+                        .collect();
+                    let lit_msgs = (!lists.is_empty()).then_some(lists.as_slice());
                     return self.segs.local_regex_match(r, lit_msgs, cfg);
                 }
                 let (h, _) = self.hay(cfg, false);
