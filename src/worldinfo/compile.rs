@@ -332,15 +332,10 @@ pub(crate) fn compile_key(
     match parsed {
         KeyRegex::Ok(t) => match jsregex::compile(&t) {
             Ok(re) => {
+                // The literal set (alternations and optional parts included) gates the regex;
+                // the anchored form, if any, runs from the occurrences of its literals.
                 let anchored = jsregex::AnchoredRegex::new(&t);
-                // The anchored form runs from occurrences of its one literal; otherwise the
-                // literal set (alternations and optional parts included) gates the regex.
-                let literals = match (&anchored, t.literal, t.literals) {
-                    (Some(_), Some((lit, ci)), _) => Some((vec![lit], !ci)),
-                    (_, _, Some((set, ci))) => Some((set, !ci)),
-                    (_, Some((lit, ci)), None) => Some((vec![lit], !ci)),
-                    _ => None,
-                };
+                let literals = t.literals.map(|(set, ci)| (set, !ci));
                 let prefilter = match &literals {
                     Some((set, cs)) => set.iter().map(|l| (interner.pattern(l.clone(), *cs), *cs)).collect(),
                     None => Vec::new(),

@@ -51,10 +51,10 @@ pub struct Translated {
     /// The pattern has no `^`/`$` and can match neither `\n` nor `\x01`, so a match can
     /// never span two scanned segments: it may run on each segment separately.
     pub local: bool,
-    /// When every match starts with the required literal (nothing but an optional `\b`
-    /// before it): the pattern anchored at the literal (`\A(?:…)`, the leading `\b`
+    /// When every match starts with one of [`Translated::literals`] (nothing but an
+    /// optional `\b` before it): the pattern anchored there (`\A(?:…)`, the leading `\b`
     /// removed) and whether a `\b` must hold just before the literal. Running it from
-    /// each occurrence of the literal finds a match far quicker than a search.
+    /// each occurrence of a literal finds a match far quicker than a search.
     pub anchored: Option<(String, bool)>,
 }
 
@@ -167,6 +167,12 @@ struct Info {
     exact: Option<Vec<String>>,
     /// A set of non-empty strings one of which every match of the piece contains.
     req: Option<Vec<String>>,
+    /// A set of strings one of which every match of the piece starts with.
+    pre: Option<Vec<String>>,
+    /// The piece can match the empty string.
+    nullable: bool,
+    /// An assertion (`\b`, `^` …) may be tested where a match of the piece starts.
+    lead: bool,
 }
 
 /// An open group: its finished alternatives and the pieces of the current one.
@@ -195,6 +201,19 @@ fn minimize(mut set: Vec<String>) -> Vec<String> {
     out
 }
 
+/// Sorted, deduplicated, and without strings that start with another member.
+fn minimize_prefixes(mut set: Vec<String>) -> Vec<String> {
+    set.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    set.dedup();
+    let mut out: Vec<String> = Vec::with_capacity(set.len());
+    for s in set {
+        if !out.iter().any(|t| s.starts_with(t.as_str())) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
     if a.len() * b.len() > SET_LIMIT {
         return None;
@@ -207,8 +226,14 @@ impl Info {
         Info::default()
     }
 
+    /// A zero-width assertion.
     fn empty() -> Info {
-        Info { exact: Some(vec![String::new()]), req: None }
+        Info { exact: Some(vec![String::new()]), req: None, pre: Some(vec![String::new()]), nullable: true, lead: true }
+    }
+
+    /// One literal character.
+    fn literal(c: String) -> Info {
+        Info { exact: Some(vec![c.clone()]), req: None, pre: Some(vec![c]), nullable: false, lead: false }
     }
 
     /// The better of the exact set (if it has no empty string) and the required set.
@@ -251,12 +276,36 @@ impl Info {
             }
         }
         cands.extend(run);
+        let nullable = seq.iter().all(|p| p.nullable);
+        let mut lead = false;
+        for p in &seq {
+            lead |= p.lead;
+            if lead || !p.nullable {
+                break;
+            }
+        }
+        // The exact strings of the leading pieces, then the prefixes of the next one.
+        let mut acc = vec![String::new()];
+        for p in &seq {
+            match &p.exact {
+                Some(e) => match product(&acc, e) {
+                    Some(x) => acc = x,
+                    None => break,
+                },
+                None => {
+                    if let Some(x) = p.pre.as_ref().and_then(|pp| product(&acc, pp)) {
+                        acc = x;
+                    }
+                    break;
+                }
+            }
+        }
         let req = cands
             .into_iter()
             .filter(|c| !c.is_empty() && c.iter().all(|s| !s.is_empty()))
             .map(minimize)
             .max_by_key(|c| set_score(c));
-        Info { exact, req }
+        Info { exact, req, pre: Some(acc), nullable, lead }
     }
 
     /// Alternatives.
@@ -266,7 +315,15 @@ impl Info {
         }
         let mut exact = Some(Vec::new());
         let mut req = Some(Vec::new());
+        let mut pre = Some(Vec::new());
         for b in &branches {
+            pre = match (pre, &b.pre) {
+                (Some(mut p), Some(bp)) if p.len() + bp.len() <= SET_LIMIT => {
+                    p.extend(bp.iter().cloned());
+                    Some(p)
+                }
+                _ => None,
+            };
             exact = match (exact, &b.exact) {
                 (Some(mut e), Some(be)) if e.len() + be.len() <= SET_LIMIT => {
                     e.extend(be.iter().cloned());
@@ -282,7 +339,9 @@ impl Info {
                 _ => None,
             };
         }
-        Info { exact, req: req.map(minimize) }
+        let nullable = branches.iter().any(|b| b.nullable);
+        let lead = branches.iter().any(|b| b.lead);
+        Info { exact, req: req.map(minimize), pre, nullable, lead }
     }
 
     /// The piece under a quantifier `q` (`?`, `*`, `+`, `{n}`, `{n,}`, `{n,m}`, maybe lazy).
@@ -292,17 +351,20 @@ impl Info {
         if q == "{1}" || q == "{1,1}" {
             return self;
         }
-        if q == "?" || q == "{0,1}" {
-            let exact = self.exact.map(|mut e| {
+        let with_empty = |v: Option<Vec<String>>| {
+            v.map(|mut e| {
                 e.push(String::new());
                 e
-            });
-            return Info { exact, req: None };
+            })
+        };
+        if q == "?" || q == "{0,1}" {
+            let (exact, pre) = (with_empty(self.exact), with_empty(self.pre));
+            return Info { exact, req: None, pre, nullable: true, lead: self.lead };
         }
         if zero {
-            return Info::any();
+            return Info { exact: None, req: None, pre: Some(vec![String::new()]), nullable: true, lead: self.lead };
         }
-        Info { exact: None, req: self.best() }
+        Info { exact: None, req: self.best(), pre: self.pre.clone(), nullable: self.nullable, lead: self.lead }
     }
 }
 
@@ -350,10 +412,10 @@ impl Tx<'_> {
             // Scanned text is split at these: a literal holding one is never seen whole.
             Info::any()
         } else if !self.icase {
-            Info { exact: Some(vec![ch.to_string()]), req: None }
+            Info::literal(ch.to_string())
         } else if ch.is_ascii() && !(self.unicode && matches!(ch, 's' | 'S' | 'k' | 'K')) {
             // (`iu` folds ſ and the Kelvin sign into s and k.)
-            Info { exact: Some(vec![ch.to_ascii_lowercase().to_string()]), req: None }
+            Info::literal(ch.to_ascii_lowercase().to_string())
         } else {
             Info::any()
         };
@@ -810,11 +872,16 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
     if let Err(e) = tx.run() {
         return e;
     }
-    let literals = tx
-        .close_frame()
-        .best()
-        .filter(|set| set.iter().all(|s| s.chars().count() >= 2))
-        .map(|set| (minimize(set), tx.icase));
+    // The literal analysis of the whole pattern, and of the pattern without a leading `\b`.
+    let mut top = tx.frames.pop().unwrap_or_default();
+    let seq = std::mem::take(&mut top.seq);
+    let lead_b = top.branches.is_empty() && tx.out.starts_with("\\b") && !seq.is_empty();
+    let stripped = lead_b.then(|| Info::concat(seq[1..].to_vec()));
+    top.branches.push(Info::concat(seq));
+    let full = Info::alt(top.branches);
+    let long = |set: &Vec<String>| !set.is_empty() && set.iter().all(|s| s.chars().count() >= 2);
+    let starts = |i: &Info| i.pre.clone().filter(|p| !i.lead && long(p)).map(minimize_prefixes);
+    let mut literals = full.best().filter(long).map(|set| (minimize(set), tx.icase));
     let mut prefix = String::new();
     if tx.icase {
         prefix.push_str("(?i)");
@@ -841,14 +908,18 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
         )
     };
     let literal = best.map(|(_, r)| if tx.icase { (r.to_ascii_lowercase(), true) } else { (r.clone(), false) });
-    let anchored = match best {
-        Some((0, _)) if tx.first_clean == Some(true) && !sticky => {
-            let lead_b = tx.out.starts_with("\\b");
-            let rest = if lead_b { &tx.out[2..] } else { &tx.out[..] };
-            Some((format!("{prefix}\\A(?:{rest})"), lead_b))
-        }
-        _ => None,
+    // When every match starts with one of a set of literals (after an optional `\b`, and
+    // with no assertion tested at that start): the anchored form, run from each occurrence.
+    let anchored = match (stripped.as_ref().and_then(starts), starts(&full)) {
+        _ if sticky => None,
+        (Some(set), _) => Some((set, format!("{prefix}\\A(?:{})", &tx.out[2..]), true)),
+        (None, Some(set)) => Some((set, format!("{prefix}\\A(?:{})", tx.out), false)),
+        (None, None) => None,
     };
+    let anchored = anchored.map(|(set, pattern, lead_b)| {
+        literals = Some((set, tx.icase));
+        (pattern, lead_b)
+    });
     KeyRegex::Ok(Translated { pattern, literal, literals, local: !tx.cross, anchored })
 }
 
@@ -867,12 +938,12 @@ pub(crate) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// A regex whose every match starts with its required literal, checked from each
-/// occurrence of that literal instead of by a search over the whole text.
+/// A regex whose every match starts with one of its literals, checked from each
+/// occurrence of those instead of by a search over the whole text.
 #[derive(Debug)]
 pub struct AnchoredRegex {
     re: regex_lite::Regex,
-    literal: String,
+    literals: Vec<String>,
     icase: bool,
     lead_b: bool,
 }
@@ -881,8 +952,8 @@ impl AnchoredRegex {
     /// The anchored form of `t`, when it has one.
     pub fn new(t: &Translated) -> Option<AnchoredRegex> {
         let (pattern, lead_b) = t.anchored.as_ref()?;
-        let (literal, icase) = t.literal.clone()?;
-        Some(AnchoredRegex { re: compile_pattern(pattern).ok()?, literal, icase, lead_b: *lead_b })
+        let (literals, icase) = t.literals.clone()?;
+        Some(AnchoredRegex { re: compile_pattern(pattern).ok()?, literals, icase, lead_b: *lead_b })
     }
 
     /// Is the literal compared case-insensitively?
@@ -890,7 +961,7 @@ impl AnchoredRegex {
         self.icase
     }
 
-    /// Is there a match starting at byte `p`, where the literal occurs?
+    /// Is there a match starting at byte `p`, where a literal occurs?
     pub fn matches_at(&self, hay: &str, p: usize) -> bool {
         let h = hay.as_bytes();
         p < h.len()
@@ -900,27 +971,32 @@ impl AnchoredRegex {
     }
 
     /// Same answer as the full regex's `is_match(hay)`. `lower` is `hay` lower-cased, used
-    /// to find a case-insensitive literal when `hay` is ASCII (same byte offsets).
+    /// to find case-insensitive literals when `hay` is ASCII (same byte offsets).
     pub fn is_match(&self, hay: &str, lower: Option<&str>) -> bool {
         let at = |p: usize| self.matches_at(hay, p);
         let search = match (self.icase, lower) {
             (false, _) => hay,
             (true, Some(l)) if hay.is_ascii() && l.len() == hay.len() => l,
             (true, _) => {
-                let (h, n) = (hay.as_bytes(), self.literal.as_bytes());
-                return h.len() >= n.len()
-                    && (0..=h.len() - n.len()).any(|p| h[p..p + n.len()].eq_ignore_ascii_case(n) && at(p));
+                let h = hay.as_bytes();
+                return self.literals.iter().any(|lit| {
+                    let n = lit.as_bytes();
+                    h.len() >= n.len()
+                        && (0..=h.len() - n.len()).any(|p| h[p..p + n.len()].eq_ignore_ascii_case(n) && at(p))
+                });
             }
         };
-        let step = self.literal.chars().next().map_or(1, char::len_utf8);
-        let mut from = 0;
-        while let Some(i) = search[from..].find(self.literal.as_str()) {
-            if at(from + i) {
-                return true;
+        self.literals.iter().any(|lit| {
+            let step = lit.chars().next().map_or(1, char::len_utf8);
+            let mut from = 0;
+            while let Some(i) = search[from..].find(lit.as_str()) {
+                if at(from + i) {
+                    return true;
+                }
+                from += i + step;
             }
-            from += i + step;
-        }
-        false
+            false
+        })
     }
 }
 
@@ -1027,7 +1103,8 @@ mod tests {
         assert_eq!(set("/\\w+ ?elves/"), v(&["elves"], false));
         assert_eq!(set("/\\d+ (gold|silver) coins?/"), v(&[" gold coin", " silver coin"], false));
         assert_eq!(set("/(ab|cd)(ef|gh)/"), v(&["abef", "abgh", "cdef", "cdgh"], false));
-        assert_eq!(set("/x(?:yz)+w/"), v(&["yz"], false));
+        assert_eq!(set("/x(?:yz)+w/"), v(&["xyz"], false));
+        assert_eq!(set("/\\w(?:yz)+w/"), v(&["yz"], false));
         assert_eq!(set("/(dragon|wyrm)+/i"), v(&["wyrm", "dragon"], true));
         // Case-insensitive non-ASCII letters (and s/k under `iu`) are classes, not literals.
         assert_eq!(set("/ж(ab)/i"), v(&["ab"], true));
@@ -1051,7 +1128,7 @@ mod tests {
 
     #[test]
     fn anchored_at_the_literal_agrees_with_search() {
-        for k in ["/a?bc/", "/(x)bc/", "/x|bc/", "/\\d+bc/", "/bc/y", "/b?/"] {
+        for k in ["/x|bc/", "/\\d+bc/", "/bc/y", "/b?/", "/(?:\\bab|cd)e/", "/\\bab|cd/"] {
             assert!(anchored(k).is_none(), "{k}");
         }
         let hays = [
@@ -1067,7 +1144,17 @@ mod tests {
             "éDRAGON",
             "dragdrag",
         ];
-        for k in ["/\\bdrag(on|ons)?\\b/i", "/drag-?\\d+/", "/drag\\b/", "/\\bdrag/", "/dr+ag/i", "/drago?n?s?/"] {
+        for k in [
+            "/\\bdrag(on|ons)?\\b/i",
+            "/drag-?\\d+/",
+            "/drag\\b/",
+            "/\\bdrag/",
+            "/dr+ag/i",
+            "/drago?n?s?/",
+            "/\\b(?:drag|x ?dr)(?:s|ons)?\\b/i",
+            "/a?drag/",
+            "/(?:dr)+ag\\B/",
+        ] {
             let a = anchored(k).unwrap_or_else(|| panic!("{k} has no anchored form"));
             let (re, _) = ok(k);
             for h in hays {

@@ -130,9 +130,15 @@ impl Segs {
         };
         let d = cfg.depth.min(self.msgs.len());
         match lit_msgs {
-            Some([list]) => {
+            Some(lists) => {
+                // Occurrences of the literals in messages, newest message first.
+                let mut occ: Vec<(u32, u32)> =
+                    lists.iter().flat_map(|l| l.iter().take_while(|o| (o.0 as usize) < d).copied()).collect();
+                if lists.len() > 1 {
+                    occ.sort_unstable();
+                }
                 let mut last = u32::MAX;
-                for &(i, off) in list.iter().take_while(|o| (o.0 as usize) < d) {
+                for (i, off) in occ {
                     let m = i as usize;
                     let hit = match &rx.anchored {
                         Some(a) if !a.icase() || self.msgs_ascii[m] => a.matches_at(&self.msgs[m], off as usize),
@@ -143,19 +149,6 @@ impl Segs {
                         return Some(Src::Msg(i));
                     }
                     last = i;
-                }
-            }
-            Some(lists) => {
-                // The messages holding one of the literals, newest first.
-                let mut ms: Vec<u32> =
-                    lists.iter().flat_map(|l| l.iter().take_while(|o| (o.0 as usize) < d).map(|o| o.0)).collect();
-                ms.sort_unstable();
-                ms.dedup();
-                for i in ms {
-                    let m = i as usize;
-                    if rx.is_match_segment(&self.msgs[m], &self.msgs_lower[m]) {
-                        return Some(Src::Msg(i));
-                    }
                 }
             }
             None => {
