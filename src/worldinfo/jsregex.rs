@@ -17,10 +17,13 @@
 //! | lookaround, backreferences, `\p{…}` | **rejected** (`Unsupported`) |
 //! | syntax errors (`(unclosed`, `a**`, `[z-a]`) | `Invalid`: like SillyTavern, the key is then plain text |
 //!
-//! Each translated pattern also yields an optional *required literal* (the longest
-//! run of plain characters that every match must contain). The compiled matcher puts
-//! these literals into its Aho-Corasick automaton and only runs a regex when its
-//! literal occurs in the scanned text.
+//! Each translated pattern also yields an optional *required literal set*: strings one
+//! of which every match contains, found on the parse (alternations, optional parts and
+//! bounded products of them; case-insensitive literals lower-cased ASCII, non-ASCII
+//! letters under `i` count as classes). When every match *starts* with one of a set
+//! (after an optional `\b`), that set is used and the pattern also gets an anchored form.
+//! The compiled matcher puts the literals into its Aho-Corasick automata and only runs a
+//! regex where one of them occurs.
 
 /// Result of reading one key.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,9 +151,6 @@ struct Tx<'a> {
     top_alt: bool,
     /// Something can match '\n' or '\x01', or an anchor was used.
     cross: bool,
-    /// Set at the first top-level literal: was nothing but an optional `\b` emitted before
-    /// it? Cleared when that literal turns out optional (`a?…`).
-    first_clean: Option<bool>,
     /// Literal-set analysis: one frame per open group (see [`Info`]).
     frames: Vec<Frame>,
     _p: std::marker::PhantomData<&'a ()>,
@@ -420,9 +420,6 @@ impl Tx<'_> {
             Info::any()
         };
         self.piece(info);
-        if depth == 0 && self.first_clean.is_none() {
-            self.first_clean = Some(self.out.is_empty() || self.out == "\\b");
-        }
         if ch == '\n' || ch == '\x01' {
             self.cross = true;
         }
@@ -725,9 +722,6 @@ impl Tx<'_> {
                         Prev::Literal if depth == 0 => {
                             if zero {
                                 self.cur.pop();
-                                if self.runs.is_empty() && self.cur.is_empty() {
-                                    self.first_clean = Some(false);
-                                }
                             }
                             self.end_run();
                         }
@@ -865,7 +859,6 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
         cur: String::new(),
         top_alt: false,
         cross: flags.contains('y'),
-        first_clean: None,
         frames: vec![Frame::default()],
         _p: std::marker::PhantomData,
     };

@@ -33,6 +33,8 @@ const NO_HIT: Hit = Hit { msg_sub: u32::MAX, msg_ww: u32::MAX, bits_sub: 0, bits
 enum Slot {
     Msg(u32),
     Bits(u16),
+    /// Segment `i` of the recursion buffer (bit [`BIT_BUF`]).
+    Buf(u32),
 }
 
 /// What one automaton has seen in a scan.
@@ -44,11 +46,13 @@ struct AutoState {
     /// Per required literal of a regex key: where it occurs in messages (message, byte
     /// offset in the text the automaton ran on), in message order.
     lit_msgs: HashMap<u32, Vec<(u32, u32)>>,
+    /// The same for the segments of the recursion buffer (segment, byte offset).
+    lit_buf: HashMap<u32, Vec<(u32, u32)>>,
 }
 
 impl AutoState {
     fn new(patterns: usize) -> Self {
-        AutoState { hits: vec![NO_HIT; patterns], seen: Vec::new(), lit_msgs: HashMap::new() }
+        AutoState { hits: vec![NO_HIT; patterns], seen: Vec::new(), lit_msgs: HashMap::new(), lit_buf: HashMap::new() }
     }
 }
 
@@ -76,6 +80,15 @@ fn run_automaton(ac: &AhoCorasick, text: &str, st: &mut AutoState, literal: &[bo
                 h.bits_sub |= b;
                 if ww {
                     h.bits_ww |= b;
+                }
+            }
+            Slot::Buf(i) => {
+                h.bits_sub |= BIT_BUF;
+                if ww {
+                    h.bits_ww |= BIT_BUF;
+                }
+                if literal.get(pat).copied().unwrap_or(false) {
+                    st.lit_buf.entry(pat as u32).or_default().push((i, s as u32));
                 }
             }
         }
@@ -118,7 +131,13 @@ impl Segs {
     ///
     /// `lit_msgs`: per required literal, where it occurs in messages (message, byte offset),
     /// in message order; all other messages are skipped.
-    fn local_regex_match(&self, rx: &CRegex, lit_msgs: Option<&[&[(u32, u32)]]>, cfg: Cfg) -> Option<Src> {
+    fn local_regex_match(
+        &self,
+        rx: &CRegex,
+        lit_msgs: Option<&[&[(u32, u32)]]>,
+        lit_buf: Option<&[&[(u32, u32)]]>,
+        cfg: Cfg,
+    ) -> Option<Src> {
         let test = |raw: &str, low: &str| -> bool {
             if let Some((set, cs)) = &rx.literals {
                 let h = if *cs { raw } else { low };
@@ -172,9 +191,27 @@ impl Segs {
             }
         }
         if cfg.mask & BIT_BUF != 0 {
-            for (t, l) in self.buf.iter().zip(&self.buf_lower) {
-                if test(t, l) {
-                    return Some(Src::Bits(BIT_BUF));
+            match (lit_buf, &rx.anchored) {
+                // Only the recorded occurrences of the literals, checked in place.
+                (Some(lists), Some(a)) => {
+                    for &(i, off) in lists.iter().flat_map(|l| l.iter()) {
+                        let m = i as usize;
+                        let hit = if !a.icase() || self.buf[m].is_ascii() {
+                            a.matches_at(&self.buf[m], off as usize)
+                        } else {
+                            rx.is_match_segment(&self.buf[m], &self.buf_lower[m])
+                        };
+                        if hit {
+                            return Some(Src::Bits(BIT_BUF));
+                        }
+                    }
+                }
+                _ => {
+                    for (t, l) in self.buf.iter().zip(&self.buf_lower) {
+                        if test(t, l) {
+                            return Some(Src::Bits(BIT_BUF));
+                        }
+                    }
                 }
             }
         }
@@ -390,7 +427,7 @@ impl<'a, 'b> Scanner<'a, 'b> {
             let st = &mut self.states[bi];
             while st.scanned_buf < self.segs.buf.len() {
                 let i = st.scanned_buf;
-                st.scan(book, &self.segs.buf[i], &self.segs.buf_lower[i], Slot::Bits(BIT_BUF));
+                st.scan(book, &self.segs.buf[i], &self.segs.buf_lower[i], Slot::Buf(i as u32));
                 st.scanned_buf += 1;
             }
         }
@@ -447,7 +484,13 @@ impl<'a, 'b> Scanner<'a, 'b> {
                         .map(|&(pf, cs)| st.auto[usize::from(cs)].lit_msgs.get(&pf).map_or(&[][..], Vec::as_slice))
                         .collect();
                     let lit_msgs = (!lists.is_empty()).then_some(lists.as_slice());
-                    return self.segs.local_regex_match(r, lit_msgs, cfg);
+                    let bufs: Vec<&[(u32, u32)]> = r
+                        .prefilter
+                        .iter()
+                        .map(|&(pf, cs)| st.auto[usize::from(cs)].lit_buf.get(&pf).map_or(&[][..], Vec::as_slice))
+                        .collect();
+                    let lit_buf = (!bufs.is_empty()).then_some(bufs.as_slice());
+                    return self.segs.local_regex_match(r, lit_msgs, lit_buf, cfg);
                 }
                 let (h, _) = self.hay(cfg, false);
                 r.re.is_match(h).then_some(Src::Haystack)
