@@ -38,10 +38,13 @@ try {
     });
   });
   await page.goto(stUrl);
-  await page.waitForFunction(() => !!globalThis.SillyTavern?.getContext, null, { timeout: 180_000 });
+  // SillyTavern has loaded its settings (and its World Info settings with them, which would
+  // overwrite ours) once the world-info module knows the world names.
+  await page.waitForFunction(async () => {
+    if (!globalThis.SillyTavern?.getContext) return false;
+    return Array.isArray((await import("/scripts/world-info.js")).world_names);
+  }, null, { timeout: 300_000, polling: 500 });
   await page.evaluate(async () => {
-    // APP_READY is re-fired for late listeners: this waits for SillyTavern's own start-up.
-    await new Promise((ok) => globalThis.SillyTavern.getContext().eventSource.on("app_ready", ok));
     globalThis.wi = await import("/scripts/world-info.js");
     globalThis.SillyTavern.getContext().powerUserSettings.tokenizer = 0; // "None": length estimate
     const m = await import("/__nextchat_tavern/nextchat_tavern.js");
