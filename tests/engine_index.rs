@@ -1,6 +1,7 @@
 //! The candidate index (a pass looks only at entries whose keys' patterns were seen) must
 //! never change a scan's result: random books, keys of every kind, several books with
-//! sources and strategies, compared with the same scan looking at every entry.
+//! sources and strategies, compared with the same scan looking at every entry and running
+//! every regex key over the whole haystack (no literal prefilter, no per-segment runs).
 
 use nextchat_tavern::lorebook::{Lorebook, LorebookEntry, SelectiveLogic};
 use nextchat_tavern::macros::ChatMessage;
@@ -11,8 +12,23 @@ use nextchat_tavern::worldinfo::{
 };
 use proptest::prelude::*;
 
-const WORDS: &[&str] = &["ka", "kalo", "lomi", "Mira", "sen-4", "tor", "dra9", "an", "velka", "ka_lo", "KÄlo", "éka"];
-const KEY_SHAPES: usize = 9;
+const WORDS: &[&str] = &[
+    "ka",
+    "kalo",
+    "lomi",
+    "Mira",
+    "sen-4",
+    "tor",
+    "dra9",
+    "an",
+    "velka",
+    "ka_lo",
+    "KÄlo",
+    "éka",
+    "\u{212A}alo",
+    "İka",
+];
+const KEY_SHAPES: usize = 17;
 
 /// A key of shape `shape` built on word `w`: plain, multi-word, regex anchored at its
 /// literal, regex with the literal elsewhere, regex without a literal, empty.
@@ -27,6 +43,15 @@ fn key(shape: usize, w: &str, w2: &str) -> String {
         5 => format!("/[a-z]{l}/"),
         6 => format!("/\\d|{l}/i"),
         7 => format!("/{l}\\b/"),
+        // Alternations of words with optional endings (the common shape of real cards).
+        9 => format!("/\\b(?:{l}|{})(?:s|es)?\\b/i", w2.to_lowercase()),
+        10 => format!("/\\b({w}|{w2})s?\\b/"),
+        11 => format!("/(?:dark|{l}) ?{}/i", w2.to_lowercase()),
+        12 => format!("/^(?:Wren: )?{l}/m"),
+        13 => format!("/{l}.{}|{w}\\s+{w2}/s", w2.to_lowercase()),
+        14 => format!("/{}|{w}(?:\\d+|x)/iu", w2.to_lowercase()),
+        15 => format!("/\\B{l}|{w2}\\B/"),
+        16 => format!("/(?:{l}){{2}}|[{w2}]{{3}}{l}?/i"),
         _ => " ".to_string(),
     }
 }
@@ -77,6 +102,15 @@ fn run(
     chat: &[ChatMessage],
     s: &WorldInfoSettings,
 ) -> WorldInfoResult {
+    run_with(books, chat, s, &[])
+}
+
+fn run_with(
+    books: &[(String, BookSource, CompiledLorebook)],
+    chat: &[ChatMessage],
+    s: &WorldInfoSettings,
+    injections: &[String],
+) -> WorldInfoResult {
     let (g, c, st) = (GlobalScanData::default(), ScanCharacter::default(), TimedState::default());
     let input = ScanInput {
         books: books.iter().map(|(n, src, b)| BookRef { name: n, source: *src, book: b }).collect(),
@@ -91,10 +125,24 @@ fn run(
         seed: 7,
         dry_run: false,
         external_activations: &[],
-        injections: &[],
+        injections,
         greeting_index: None,
     };
     scan(&input, &mut Estimator)
+}
+
+/// Message text: words with endings, upper-cased or not, joined by spaces, line breaks or commas.
+fn text(ws: &[(usize, u8, u8, bool)]) -> String {
+    let mut t = String::new();
+    for (i, &(w, p, sep, up)) in ws.iter().enumerate() {
+        if i > 0 {
+            t.push_str([" ", "\n", ", "][sep as usize]);
+        }
+        let w = if up { WORDS[w].to_uppercase() } else { WORDS[w].to_string() };
+        t.push_str(&w);
+        t.push_str(["", "s", "-12", "x", "es", "S"][p as usize]);
+    }
+    t
 }
 
 proptest! {
@@ -103,7 +151,8 @@ proptest! {
     #[test]
     fn candidate_index_never_changes_a_scan(
         books in prop::collection::vec((prop::collection::vec(entry(), 1..12), 0u8..4), 1..4),
-        msgs in prop::collection::vec(prop::collection::vec((0..WORDS.len(), 0u8..4), 0..6), 1..6),
+        msgs in prop::collection::vec(prop::collection::vec((0..WORDS.len(), 0u8..6, 0u8..3, any::<bool>()), 0..6), 1..6),
+        inj in prop::collection::vec((0..WORDS.len(), 0u8..6, 0u8..3, any::<bool>()), 0..3),
         strategy in 0i64..3,
         depth in 1i64..6,
         recursive in any::<bool>(),
@@ -116,10 +165,11 @@ proptest! {
             .map(|(i, ws)| ChatMessage {
                 name: "Wren".into(),
                 is_user: i % 2 == 0,
-                mes: ws.iter().map(|&(w, p)| format!("{}{}", WORDS[w], ["", "s", "-12", "x"][p as usize])).collect::<Vec<_>>().join(" "),
+                mes: text(ws),
                 ..Default::default()
             })
             .collect();
+        let injections: Vec<String> = if inj.is_empty() { Vec::new() } else { vec![text(&inj)] };
         let mk = |all: bool| -> Vec<(String, BookSource, CompiledLorebook)> {
             books
                 .iter()
@@ -131,8 +181,8 @@ proptest! {
                 })
                 .collect()
         };
-        let indexed = run(&mk(false), &chat, &settings);
-        let full = run(&mk(true), &chat, &settings);
+        let indexed = run_with(&mk(false), &chat, &settings, &injections);
+        let full = run_with(&mk(true), &chat, &settings, &injections);
         prop_assert_eq!(indexed, full);
     }
 }

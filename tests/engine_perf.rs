@@ -1,4 +1,6 @@
-//! Native timing of a 20,000-entry scan (`cargo test --release --test engine_perf -- --ignored --nocapture`).
+//! Native timing of a 20,000-entry scan (`cargo test --release --test engine_perf -- --ignored --nocapture`;
+//! `WI_MSGS` messages (20), `WI_DEPTH` scan depth (all messages), `WI_RUNS` scans timed (20), `WI_REGEX_SHARE` of the keys are
+//! regexes of the common real-card shape (0.05)).
 
 use nextchat_tavern::lorebook::{Lorebook, LorebookEntry};
 use nextchat_tavern::macros::rng::Rng;
@@ -19,17 +21,16 @@ fn scan_20000_entries_timing() {
     let vocab: Vec<String> = (0..40000).map(|_| word(&mut r)).collect();
     let filler: Vec<&str> =
         "the a of and to in is was he she it that for on with as his her at by from they we said".split(' ').collect();
+    let regex_share: f64 = std::env::var("WI_REGEX_SHARE").ok().and_then(|s| s.parse().ok()).unwrap_or(0.05);
     let mut entries = Vec::new();
     for uid in 0..20000 {
         let keys = (0..3)
             .map(|_| {
                 let w = &vocab[r.below(40000) as usize];
-                if r.next_f64() < 0.05 {
-                    if r.next_f64() < 0.5 {
-                        format!("/\\b{w}(s|es)?\\b/i")
-                    } else {
-                        format!("/{w}-?\\d+/")
-                    }
+                if r.next_f64() < regex_share {
+                    // The common shape of real cards: an alternation of words with optional endings.
+                    let w2 = &vocab[r.below(40000) as usize];
+                    format!("/\\b(?:{w}|{w2})(?:s|es)?\\b/i")
                 } else if r.next_f64() < 0.1 {
                     format!("{w} {}", vocab[r.below(40000) as usize])
                 } else {
@@ -55,7 +56,8 @@ fn scan_20000_entries_timing() {
     eprintln!("compile {:?} {:?}", t.elapsed(), book.stats());
     let msgs: usize = std::env::var("WI_MSGS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
     let words: usize = if msgs > 20 { 300 } else { 45 };
-    let settings = WorldInfoSettings { depth: msgs as i64, ..settings };
+    let depth: i64 = std::env::var("WI_DEPTH").ok().and_then(|s| s.parse().ok()).unwrap_or(msgs as i64);
+    let settings = WorldInfoSettings { depth, ..settings };
     let chat: Vec<ChatMessage> = (0..msgs)
         .map(|i| ChatMessage {
             name: "Wren".into(),

@@ -88,22 +88,67 @@ fn chat_from(words: &[usize]) -> Vec<ChatMessage> {
         .collect()
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+/// Summary of a scan: activated uids with their pass, then dropped uids with the reason.
+fn summary(r: &nextchat_tavern::worldinfo::WorldInfoResult) -> String {
+    let act: Vec<String> = r.activated.iter().map(|a| format!("{}@{}", a.uid, a.pass)).collect();
+    let drop: Vec<String> = r.dropped.iter().map(|d| format!("{}:{}", d.uid, d.reason)).collect();
+    format!("{} | {}", act.join(" "), drop.join(" "))
+}
 
-    #[test]
-    fn world_info_scan_is_deterministic_with_a_seed(
-        specs in prop::collection::vec(entry_strategy(), 1..25),
-        words in prop::collection::vec(0..WORDS.len(), 1..15),
-        seed in any::<u64>(),
-    ) {
+/// Scans of generated books (probabilities, groups, budgets, recursion) with fixed seeds
+/// give the recorded results: the same on every run and every platform, and a change of
+/// the activation rules or the RNG shows here. `WI_RECORD=1` prints the current results.
+#[test]
+fn world_info_scan_is_deterministic_with_a_seed() {
+    use nextchat_tavern::macros::rng::Rng;
+    #[rustfmt::skip]
+    const EXPECTED: [&str; 8] = [
+        "3@1 8@1 7@1 2@1 0@2 | 4:groupFilled 6:groupFilled 5:groupFilled 4:groupFilled 6:groupFilled",
+        "8@1 9@1 | 2:inclusionGroup 7:inclusionGroup 3:inclusionGroup 5:inclusionGroup",
+        "22@1 10@1 9@1 4@1 5@1 1@1 16@2 | 20:inclusionGroup 12:inclusionGroup 8:inclusionGroup 14:inclusionGroup 2:inclusionGroup 17:inclusionGroup 15:probability 20:inclusionGroup 12:inclusionGroup 8:inclusionGroup 14:groupFilled 2:groupFilled 19:groupFilled 17:groupFilled 11:probability",
+        "11@1 5@1 1@1 2@1 | 7:inclusionGroup 9:inclusionGroup 15:inclusionGroup 3:inclusionGroup",
+        "0@1 1@1 11@1 2@2 8@2 10@2 5@2 | 3:inclusionGroup 2:inclusionGroup 18:inclusionGroup 9:inclusionGroup 10:inclusionGroup 13:inclusionGroup 12:inclusionGroup 14:probability 7:probability 4:inclusionGroup 3:inclusionGroup 15:inclusionGroup 16:inclusionGroup 17:inclusionGroup 18:inclusionGroup 9:inclusionGroup 13:inclusionGroup 12:inclusionGroup 6:inclusionGroup 4:groupFilled 3:groupFilled 15:groupFilled 16:groupFilled 17:groupFilled 18:groupFilled 9:groupFilled 13:groupFilled 12:groupFilled 6:groupFilled",
+        "14@1 2@1 3@1 16@1 20@2 6@2 | 7:inclusionGroup 8:inclusionGroup 18:inclusionGroup 11:inclusionGroup 15:inclusionGroup 22:probability 17:probability 7:groupFilled 8:groupFilled 18:groupFilled 11:groupFilled 15:groupFilled 5:groupFilled 12:groupFilled 10:inclusionGroup 19:budget 9:budget 21:budget 1:budget",
+        "11@1 10@1 5@1 4@2 | 9:inclusionGroup 0:inclusionGroup 1:groupFilled 7:groupFilled 12:groupFilled 9:groupFilled 0:groupFilled 1:groupFilled 7:groupFilled 12:groupFilled 9:groupFilled 0:groupFilled",
+        "10@1 4@1 18@1 14@1 17@1 19@1 6@1 2@2 | 0:inclusionGroup 7:inclusionGroup 5:inclusionGroup 21:probability 15:probability 8:groupFilled 5:groupFilled 12:groupFilled 0:groupFilled 16:groupFilled 7:groupFilled",
+    ];
+    let mut got = Vec::new();
+    for case in 0..EXPECTED.len().max(8) as u64 {
+        let mut r = Rng::new(1000 + case);
+        let specs: Vec<_> = (0..5 + r.below(20))
+            .map(|_| {
+                let keys = (0..1 + r.below(2)).map(|_| r.below(WORDS.len() as u64) as usize).collect();
+                let content = (0..r.below(4)).map(|_| r.below(WORDS.len() as u64) as usize).collect();
+                let prob = if r.below(3) == 0 { r.next_f64() * 100.0 } else { 100.0 };
+                let filler = "lorem ipsum ".repeat(r.below(4) as usize);
+                (
+                    keys,
+                    content,
+                    r.below(300) as i64,
+                    prob,
+                    r.below(4) == 0,
+                    r.below(3) == 0,
+                    r.below(3) as usize,
+                    filler,
+                )
+            })
+            .collect();
+        let words: Vec<usize> = (0..1 + r.below(14)).map(|_| r.below(WORDS.len() as u64) as usize).collect();
         let settings = WorldInfoSettings::default();
         let book = CompiledLorebook::new(book_from(&specs), settings.compile_options());
-        let chat = chat_from(&words);
-        let a = run_scan(&book, &chat, &settings, seed, 4000);
-        let b = run_scan(&book, &chat, &settings, seed, 4000);
-        prop_assert_eq!(a, b);
+        let res = run_scan(&book, &chat_from(&words), &settings, r.next_u64(), 200 + r.below(1000) as usize);
+        got.push(summary(&res));
     }
+    if std::env::var("WI_RECORD").is_ok() {
+        for g in &got {
+            println!("        {g:?},");
+        }
+    }
+    assert_eq!(got, EXPECTED);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn world_info_budget_is_respected(

@@ -48,10 +48,12 @@ impl CKey {
 #[derive(Debug)]
 pub(crate) struct CRegex {
     pub re: regex_lite::Regex,
-    /// Required literal: (pattern id, case-sensitive automaton?).
-    pub prefilter: Option<(u32, bool)>,
-    /// The literal itself (lower-case when compared case-insensitively) and whether it is case-sensitive.
-    pub literal: Option<(String, bool)>,
+    /// Required literals, one of which every match contains: (pattern id, case-sensitive
+    /// automaton?) each. Empty: the regex has none and runs on every scan.
+    pub prefilter: Vec<(u32, bool)>,
+    /// The literals themselves (lower-case when compared case-insensitively) and whether
+    /// they are case-sensitive.
+    pub literals: Option<(Vec<String>, bool)>,
     /// A match cannot span scanned segments (see [`jsregex::Translated::local`]).
     pub local: bool,
     /// The quicker form when every match starts with the literal.
@@ -144,7 +146,7 @@ impl CandidateIndex {
         let mut always = Vec::new();
         let mut literal = [vec![false; counts[0]], vec![false; counts[1]]];
         for r in regexes {
-            if let Some((pat, cs)) = r.prefilter {
+            for &(pat, cs) in &r.prefilter {
                 literal[usize::from(cs)][pat as usize] = true;
             }
         }
@@ -156,10 +158,13 @@ impl CandidateIndex {
                     CKey::Plain { pat, cs, ww, .. } => {
                         pairs[usize::from(*cs)].push((*pat, ei as u32 | if *ww { WW_BIT } else { 0 }))
                     }
-                    CKey::Regex { rx, .. } => match regexes[*rx as usize].prefilter {
-                        Some((pat, cs)) => pairs[usize::from(cs)].push((pat, ei as u32)),
-                        None => unconditional = true,
-                    },
+                    CKey::Regex { rx, .. } => {
+                        let pf = &regexes[*rx as usize].prefilter;
+                        unconditional |= pf.is_empty();
+                        for &(pat, cs) in pf {
+                            pairs[usize::from(cs)].push((pat, ei as u32));
+                        }
+                    }
                     CKey::Empty | CKey::Dynamic { .. } => unconditional = true,
                     CKey::Never { .. } => {}
                 }
@@ -230,6 +235,8 @@ pub struct CompiledLorebook {
     pub(crate) regexes: Vec<CRegex>,
     pub(crate) has_dynamic: bool,
     pub(crate) max_entry_depth: i64,
+    /// Test oracle: regex keys run over the whole haystack, without literals or segments.
+    pub(crate) naive_regex: bool,
     /// Which entries a scan needs to look at (see [`CandidateIndex`]).
     pub(crate) index: CandidateIndex,
     opts: CompileOptions,
@@ -325,10 +332,15 @@ pub(crate) fn compile_key(
     match parsed {
         KeyRegex::Ok(t) => match jsregex::compile(&t) {
             Ok(re) => {
-                let prefilter = t.literal.as_ref().map(|(lit, ci)| (interner.pattern(lit.clone(), !ci), !ci));
+                // The literal set (alternations and optional parts included) gates the regex;
+                // the anchored form, if any, runs from the occurrences of its literals.
                 let anchored = jsregex::AnchoredRegex::new(&t);
-                let literal = t.literal.map(|(lit, ci)| (lit, !ci));
-                regexes.push(CRegex { re, prefilter, literal, local: t.local, anchored });
+                let literals = t.literals.map(|(set, ci)| (set, !ci));
+                let prefilter = match &literals {
+                    Some((set, cs)) => set.iter().map(|l| (interner.pattern(l.clone(), *cs), *cs)).collect(),
+                    None => Vec::new(),
+                };
+                regexes.push(CRegex { re, prefilter, literals, local: t.local, anchored });
                 CKey::Regex { rx: (regexes.len() - 1) as u32, text: key.to_string() }
             }
             Err(e) => {
@@ -397,6 +409,7 @@ impl CompiledLorebook {
             regexes: b.regexes,
             has_dynamic,
             max_entry_depth,
+            naive_regex: false,
             opts,
             warnings: b.warnings,
             compile_micros,
@@ -500,10 +513,13 @@ impl CompiledLorebook {
     }
 
     /// Test oracle: this book with its candidate index switched off, so that every scan
-    /// pass looks at every entry. Scans must give the same result either way.
+    /// pass looks at every entry, and regex keys run over the whole haystack string (no
+    /// literal prefilter, no per-segment or anchored runs). Scans must give the same
+    /// result either way.
     #[doc(hidden)]
     pub fn visiting_every_entry(mut self) -> Self {
         self.index.always = (0..self.entries.len() as u32).collect();
+        self.naive_regex = true;
         self
     }
 

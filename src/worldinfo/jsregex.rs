@@ -17,10 +17,13 @@
 //! | lookaround, backreferences, `\p{…}` | **rejected** (`Unsupported`) |
 //! | syntax errors (`(unclosed`, `a**`, `[z-a]`) | `Invalid`: like SillyTavern, the key is then plain text |
 //!
-//! Each translated pattern also yields an optional *required literal* (the longest
-//! run of plain characters that every match must contain). The compiled matcher puts
-//! these literals into its Aho-Corasick automaton and only runs a regex when its
-//! literal occurs in the scanned text.
+//! Each translated pattern also yields an optional *required literal set*: strings one
+//! of which every match contains, found on the parse (alternations, optional parts and
+//! bounded products of them; case-insensitive literals lower-cased ASCII, non-ASCII
+//! letters under `i` count as classes). When every match *starts* with one of a set
+//! (after an optional `\b`), that set is used and the pattern also gets an anchored form.
+//! The compiled matcher puts the literals into its Aho-Corasick automata and only runs a
+//! regex where one of them occurs.
 
 /// Result of reading one key.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,13 +46,18 @@ pub struct Translated {
     /// A literal every match contains, and whether it is compared case-insensitively
     /// (then it is lower-case ASCII).
     pub literal: Option<(String, bool)>,
+    /// A set of literals one of which every match contains (alternations, optional
+    /// endings and case-insensitive keys included), and whether they are compared
+    /// case-insensitively (then they are lower-case ASCII). Each has at least two
+    /// characters and neither `\n` nor `\x01`; no member contains another.
+    pub literals: Option<(Vec<String>, bool)>,
     /// The pattern has no `^`/`$` and can match neither `\n` nor `\x01`, so a match can
     /// never span two scanned segments: it may run on each segment separately.
     pub local: bool,
-    /// When every match starts with the required literal (nothing but an optional `\b`
-    /// before it): the pattern anchored at the literal (`\A(?:…)`, the leading `\b`
+    /// When every match starts with one of [`Translated::literals`] (nothing but an
+    /// optional `\b` before it): the pattern anchored there (`\A(?:…)`, the leading `\b`
     /// removed) and whether a `\b` must hold just before the literal. Running it from
-    /// each occurrence of the literal finds a match far quicker than a search.
+    /// each occurrence of a literal finds a match far quicker than a search.
     pub anchored: Option<(String, bool)>,
 }
 
@@ -143,10 +151,221 @@ struct Tx<'a> {
     top_alt: bool,
     /// Something can match '\n' or '\x01', or an anchor was used.
     cross: bool,
-    /// Set at the first top-level literal: was nothing but an optional `\b` emitted before
-    /// it? Cleared when that literal turns out optional (`a?…`).
-    first_clean: Option<bool>,
+    /// Literal-set analysis: one frame per open group (see [`Info`]).
+    frames: Vec<Frame>,
     _p: std::marker::PhantomData<&'a ()>,
+}
+
+/// Most strings a literal set may hold (larger sets are dropped as "anything").
+const SET_LIMIT: usize = 64;
+
+/// What the literal analysis knows about a piece of a pattern.
+#[derive(Clone, Debug, Default)]
+struct Info {
+    /// Every string the piece can match (`""` included when it can match nothing),
+    /// if there are few; `None`: unknown or too many.
+    exact: Option<Vec<String>>,
+    /// A set of non-empty strings one of which every match of the piece contains.
+    req: Option<Vec<String>>,
+    /// A set of strings one of which every match of the piece starts with.
+    pre: Option<Vec<String>>,
+    /// The piece can match the empty string.
+    nullable: bool,
+    /// An assertion (`\b`, `^` …) may be tested where a match of the piece starts.
+    lead: bool,
+}
+
+/// An open group: its finished alternatives and the pieces of the current one.
+#[derive(Default)]
+struct Frame {
+    branches: Vec<Info>,
+    seq: Vec<Info>,
+}
+
+fn set_score(set: &[String]) -> (usize, std::cmp::Reverse<usize>) {
+    let min = set.iter().map(|s| s.chars().count()).min().unwrap_or(0);
+    (min.min(8), std::cmp::Reverse(set.len()))
+}
+
+/// Sorted, deduplicated, and without strings that contain another member (a text holding
+/// the longer one holds the shorter one too).
+fn minimize(mut set: Vec<String>) -> Vec<String> {
+    set.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    set.dedup();
+    let mut out: Vec<String> = Vec::with_capacity(set.len());
+    for s in set {
+        if !out.iter().any(|t| s.contains(t.as_str())) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// Sorted, deduplicated, and without strings that start with another member.
+fn minimize_prefixes(mut set: Vec<String>) -> Vec<String> {
+    set.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    set.dedup();
+    let mut out: Vec<String> = Vec::with_capacity(set.len());
+    for s in set {
+        if !out.iter().any(|t| s.starts_with(t.as_str())) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
+    if a.len() * b.len() > SET_LIMIT {
+        return None;
+    }
+    Some(a.iter().flat_map(|x| b.iter().map(move |y| format!("{x}{y}"))).collect())
+}
+
+impl Info {
+    fn any() -> Info {
+        Info::default()
+    }
+
+    /// A zero-width assertion.
+    fn empty() -> Info {
+        Info { exact: Some(vec![String::new()]), req: None, pre: Some(vec![String::new()]), nullable: true, lead: true }
+    }
+
+    /// One literal character.
+    fn literal(c: String) -> Info {
+        Info { exact: Some(vec![c.clone()]), req: None, pre: Some(vec![c]), nullable: false, lead: false }
+    }
+
+    /// The better of the exact set (if it has no empty string) and the required set.
+    fn best(&self) -> Option<Vec<String>> {
+        let exact = self.exact.as_ref().filter(|e| e.iter().all(|s| !s.is_empty()));
+        match (exact, &self.req) {
+            (Some(e), Some(r)) => Some(if set_score(e) >= set_score(r) { e.clone() } else { r.clone() }),
+            (Some(e), None) => Some(e.clone()),
+            (None, r) => r.clone(),
+        }
+    }
+
+    /// Pieces one after another.
+    fn concat(seq: Vec<Info>) -> Info {
+        let mut exact = Some(vec![String::new()]);
+        let mut cands: Vec<Vec<String>> = Vec::new();
+        let mut run: Option<Vec<String>> = None;
+        for p in &seq {
+            exact = match (&exact, &p.exact) {
+                (Some(e), Some(pe)) => product(e, pe),
+                _ => None,
+            };
+            if let Some(r) = &p.req {
+                cands.push(r.clone());
+            }
+            match &p.exact {
+                Some(pe) => {
+                    run = Some(match run.take() {
+                        None => pe.clone(),
+                        Some(r) => match product(&r, pe) {
+                            Some(x) => x,
+                            None => {
+                                cands.push(r);
+                                pe.clone()
+                            }
+                        },
+                    })
+                }
+                None => cands.extend(run.take()),
+            }
+        }
+        cands.extend(run);
+        let nullable = seq.iter().all(|p| p.nullable);
+        let mut lead = false;
+        for p in &seq {
+            lead |= p.lead;
+            if lead || !p.nullable {
+                break;
+            }
+        }
+        // The exact strings of the leading pieces, then the prefixes of the next one.
+        let mut acc = vec![String::new()];
+        for p in &seq {
+            match &p.exact {
+                Some(e) => match product(&acc, e) {
+                    Some(x) => acc = x,
+                    None => break,
+                },
+                None => {
+                    if let Some(x) = p.pre.as_ref().and_then(|pp| product(&acc, pp)) {
+                        acc = x;
+                    }
+                    break;
+                }
+            }
+        }
+        let req = cands
+            .into_iter()
+            .filter(|c| !c.is_empty() && c.iter().all(|s| !s.is_empty()))
+            .map(minimize)
+            .max_by_key(|c| set_score(c));
+        Info { exact, req, pre: Some(acc), nullable, lead }
+    }
+
+    /// Alternatives.
+    fn alt(branches: Vec<Info>) -> Info {
+        if branches.len() == 1 {
+            return branches.into_iter().next().unwrap_or_default();
+        }
+        let mut exact = Some(Vec::new());
+        let mut req = Some(Vec::new());
+        let mut pre = Some(Vec::new());
+        for b in &branches {
+            pre = match (pre, &b.pre) {
+                (Some(mut p), Some(bp)) if p.len() + bp.len() <= SET_LIMIT => {
+                    p.extend(bp.iter().cloned());
+                    Some(p)
+                }
+                _ => None,
+            };
+            exact = match (exact, &b.exact) {
+                (Some(mut e), Some(be)) if e.len() + be.len() <= SET_LIMIT => {
+                    e.extend(be.iter().cloned());
+                    Some(e)
+                }
+                _ => None,
+            };
+            req = match (req, b.best()) {
+                (Some(mut r), Some(bb)) if r.len() + bb.len() <= SET_LIMIT => {
+                    r.extend(bb);
+                    Some(r)
+                }
+                _ => None,
+            };
+        }
+        let nullable = branches.iter().any(|b| b.nullable);
+        let lead = branches.iter().any(|b| b.lead);
+        Info { exact, req: req.map(minimize), pre, nullable, lead }
+    }
+
+    /// The piece under a quantifier `q` (`?`, `*`, `+`, `{n}`, `{n,}`, `{n,m}`, maybe lazy).
+    fn quantified(self, q: &str, zero: bool) -> Info {
+        let q = q.trim_end_matches('?');
+        let q = if q.is_empty() { "?" } else { q };
+        if q == "{1}" || q == "{1,1}" {
+            return self;
+        }
+        let with_empty = |v: Option<Vec<String>>| {
+            v.map(|mut e| {
+                e.push(String::new());
+                e
+            })
+        };
+        if q == "?" || q == "{0,1}" {
+            let (exact, pre) = (with_empty(self.exact), with_empty(self.pre));
+            return Info { exact, req: None, pre, nullable: true, lead: self.lead };
+        }
+        if zero {
+            return Info { exact: None, req: None, pre: Some(vec![String::new()]), nullable: true, lead: self.lead };
+        }
+        Info { exact: None, req: self.best(), pre: self.pre.clone(), nullable: self.nullable, lead: self.lead }
+    }
 }
 
 fn inv<T>(m: impl Into<String>) -> Result<T, KeyRegex> {
@@ -181,10 +400,26 @@ impl Tx<'_> {
         }
     }
 
-    fn emit_literal(&mut self, ch: char, depth: usize) {
-        if depth == 0 && self.first_clean.is_none() {
-            self.first_clean = Some(self.out.is_empty() || self.out == "\\b");
+    /// Adds a piece to the literal analysis of the current group.
+    fn piece(&mut self, info: Info) {
+        if let Some(f) = self.frames.last_mut() {
+            f.seq.push(info);
         }
+    }
+
+    fn emit_literal(&mut self, ch: char, depth: usize) {
+        let info = if ch == '\n' || ch == '\x01' {
+            // Scanned text is split at these: a literal holding one is never seen whole.
+            Info::any()
+        } else if !self.icase {
+            Info::literal(ch.to_string())
+        } else if ch.is_ascii() && !(self.unicode && matches!(ch, 's' | 'S' | 'k' | 'K')) {
+            // (`iu` folds ſ and the Kelvin sign into s and k.)
+            Info::literal(ch.to_ascii_lowercase().to_string())
+        } else {
+            Info::any()
+        };
+        self.piece(info);
         if ch == '\n' || ch == '\x01' {
             self.cross = true;
         }
@@ -459,6 +694,15 @@ impl Tx<'_> {
         Some((q, zero))
     }
 
+    /// Ends the innermost group of the literal analysis: its alternatives combined.
+    fn close_frame(&mut self) -> Info {
+        let Some(mut f) = self.frames.pop() else {
+            return Info::any();
+        };
+        f.branches.push(Info::concat(f.seq));
+        Info::alt(f.branches)
+    }
+
     fn run(&mut self) -> Result<(), KeyRegex> {
         let mut depth = 0usize;
         let mut prev = Prev::Nothing;
@@ -478,13 +722,14 @@ impl Tx<'_> {
                         Prev::Literal if depth == 0 => {
                             if zero {
                                 self.cur.pop();
-                                if self.runs.is_empty() && self.cur.is_empty() {
-                                    self.first_clean = Some(false);
-                                }
                             }
                             self.end_run();
                         }
                         _ => {}
+                    }
+                    if let Some(last) = self.frames.last_mut().and_then(|f| f.seq.pop()) {
+                        let info = last.quantified(&q, zero);
+                        self.piece(info);
                     }
                     self.out.push_str(&q);
                     prev = Prev::Quantified;
@@ -507,13 +752,16 @@ impl Tx<'_> {
                     }
                     Err(cls) => {
                         self.end_run();
-                        prev = if cls == "\\b" || cls == "\\B" { Prev::Nothing } else { Prev::Atom };
+                        let assertion = cls == "\\b" || cls == "\\B";
+                        self.piece(if assertion { Info::empty() } else { Info::any() });
+                        prev = if assertion { Prev::Nothing } else { Prev::Atom };
                         self.out.push_str(&cls);
                     }
                 },
                 '[' => {
                     self.end_run();
                     self.class()?;
+                    self.piece(Info::any());
                     prev = Prev::Atom;
                 }
                 '(' => {
@@ -545,6 +793,7 @@ impl Tx<'_> {
                         self.out.push('(');
                     }
                     depth += 1;
+                    self.frames.push(Frame::default());
                     prev = Prev::Nothing;
                 }
                 ')' => {
@@ -552,6 +801,8 @@ impl Tx<'_> {
                         return inv("unmatched )");
                     }
                     depth -= 1;
+                    let info = self.close_frame();
+                    self.piece(info);
                     self.out.push(')');
                     prev = Prev::Atom;
                 }
@@ -560,18 +811,24 @@ impl Tx<'_> {
                         self.top_alt = true;
                     }
                     self.end_run();
+                    if let Some(f) = self.frames.last_mut() {
+                        let seq = std::mem::take(&mut f.seq);
+                        f.branches.push(Info::concat(seq));
+                    }
                     self.out.push('|');
                     prev = Prev::Nothing;
                 }
                 '.' => {
                     self.cross = true;
                     self.end_run();
+                    self.piece(Info::any());
                     self.out.push_str(if self.dotall { "(?s:.)" } else { "[^\\n\\r\\x{2028}\\x{2029}]" });
                     prev = Prev::Atom;
                 }
                 '^' | '$' => {
                     self.cross = true;
                     self.end_run();
+                    self.piece(Info::empty());
                     self.out.push(ch);
                     prev = Prev::Nothing;
                 }
@@ -602,12 +859,22 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
         cur: String::new(),
         top_alt: false,
         cross: flags.contains('y'),
-        first_clean: None,
+        frames: vec![Frame::default()],
         _p: std::marker::PhantomData,
     };
     if let Err(e) = tx.run() {
         return e;
     }
+    // The literal analysis of the whole pattern, and of the pattern without a leading `\b`.
+    let mut top = tx.frames.pop().unwrap_or_default();
+    let seq = std::mem::take(&mut top.seq);
+    let lead_b = top.branches.is_empty() && tx.out.starts_with("\\b") && !seq.is_empty();
+    let stripped = lead_b.then(|| Info::concat(seq[1..].to_vec()));
+    top.branches.push(Info::concat(seq));
+    let full = Info::alt(top.branches);
+    let long = |set: &Vec<String>| !set.is_empty() && set.iter().all(|s| s.chars().count() >= 2);
+    let starts = |i: &Info| i.pre.clone().filter(|p| !i.lead && long(p)).map(minimize_prefixes);
+    let mut literals = full.best().filter(long).map(|set| (minimize(set), tx.icase));
     let mut prefix = String::new();
     if tx.icase {
         prefix.push_str("(?i)");
@@ -634,15 +901,19 @@ pub fn translate(pat: &str, flags: &str) -> KeyRegex {
         )
     };
     let literal = best.map(|(_, r)| if tx.icase { (r.to_ascii_lowercase(), true) } else { (r.clone(), false) });
-    let anchored = match best {
-        Some((0, _)) if tx.first_clean == Some(true) && !sticky => {
-            let lead_b = tx.out.starts_with("\\b");
-            let rest = if lead_b { &tx.out[2..] } else { &tx.out[..] };
-            Some((format!("{prefix}\\A(?:{rest})"), lead_b))
-        }
-        _ => None,
+    // When every match starts with one of a set of literals (after an optional `\b`, and
+    // with no assertion tested at that start): the anchored form, run from each occurrence.
+    let anchored = match (stripped.as_ref().and_then(starts), starts(&full)) {
+        _ if sticky => None,
+        (Some(set), _) => Some((set, format!("{prefix}\\A(?:{})", &tx.out[2..]), true)),
+        (None, Some(set)) => Some((set, format!("{prefix}\\A(?:{})", tx.out), false)),
+        (None, None) => None,
     };
-    KeyRegex::Ok(Translated { pattern, literal, local: !tx.cross, anchored })
+    let anchored = anchored.map(|(set, pattern, lead_b)| {
+        literals = Some((set, tx.icase));
+        (pattern, lead_b)
+    });
+    KeyRegex::Ok(Translated { pattern, literal, literals, local: !tx.cross, anchored })
 }
 
 /// Compiles a translated pattern with limits (bounded memory; matching is linear).
@@ -660,12 +931,12 @@ pub(crate) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// A regex whose every match starts with its required literal, checked from each
-/// occurrence of that literal instead of by a search over the whole text.
+/// A regex whose every match starts with one of its literals, checked from each
+/// occurrence of those instead of by a search over the whole text.
 #[derive(Debug)]
 pub struct AnchoredRegex {
     re: regex_lite::Regex,
-    literal: String,
+    literals: Vec<String>,
     icase: bool,
     lead_b: bool,
 }
@@ -674,8 +945,8 @@ impl AnchoredRegex {
     /// The anchored form of `t`, when it has one.
     pub fn new(t: &Translated) -> Option<AnchoredRegex> {
         let (pattern, lead_b) = t.anchored.as_ref()?;
-        let (literal, icase) = t.literal.clone()?;
-        Some(AnchoredRegex { re: compile_pattern(pattern).ok()?, literal, icase, lead_b: *lead_b })
+        let (literals, icase) = t.literals.clone()?;
+        Some(AnchoredRegex { re: compile_pattern(pattern).ok()?, literals, icase, lead_b: *lead_b })
     }
 
     /// Is the literal compared case-insensitively?
@@ -683,7 +954,7 @@ impl AnchoredRegex {
         self.icase
     }
 
-    /// Is there a match starting at byte `p`, where the literal occurs?
+    /// Is there a match starting at byte `p`, where a literal occurs?
     pub fn matches_at(&self, hay: &str, p: usize) -> bool {
         let h = hay.as_bytes();
         p < h.len()
@@ -693,27 +964,32 @@ impl AnchoredRegex {
     }
 
     /// Same answer as the full regex's `is_match(hay)`. `lower` is `hay` lower-cased, used
-    /// to find a case-insensitive literal when `hay` is ASCII (same byte offsets).
+    /// to find case-insensitive literals when `hay` is ASCII (same byte offsets).
     pub fn is_match(&self, hay: &str, lower: Option<&str>) -> bool {
         let at = |p: usize| self.matches_at(hay, p);
         let search = match (self.icase, lower) {
             (false, _) => hay,
             (true, Some(l)) if hay.is_ascii() && l.len() == hay.len() => l,
             (true, _) => {
-                let (h, n) = (hay.as_bytes(), self.literal.as_bytes());
-                return h.len() >= n.len()
-                    && (0..=h.len() - n.len()).any(|p| h[p..p + n.len()].eq_ignore_ascii_case(n) && at(p));
+                let h = hay.as_bytes();
+                return self.literals.iter().any(|lit| {
+                    let n = lit.as_bytes();
+                    h.len() >= n.len()
+                        && (0..=h.len() - n.len()).any(|p| h[p..p + n.len()].eq_ignore_ascii_case(n) && at(p))
+                });
             }
         };
-        let step = self.literal.chars().next().map_or(1, char::len_utf8);
-        let mut from = 0;
-        while let Some(i) = search[from..].find(self.literal.as_str()) {
-            if at(from + i) {
-                return true;
+        self.literals.iter().any(|lit| {
+            let step = lit.chars().next().map_or(1, char::len_utf8);
+            let mut from = 0;
+            while let Some(i) = search[from..].find(lit.as_str()) {
+                if at(from + i) {
+                    return true;
+                }
+                from += i + step;
             }
-            from += i + step;
-        }
-        false
+            false
+        })
     }
 }
 
@@ -802,6 +1078,40 @@ mod tests {
         assert_eq!(ok("/\\Bx\\B/").1, None);
     }
 
+    fn set(key: &str) -> Option<(Vec<String>, bool)> {
+        match parse_key(key) {
+            KeyRegex::Ok(t) => t.literals,
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn literal_sets() {
+        let v = |xs: &[&str], ci: bool| Some((xs.iter().map(|s| s.to_string()).collect::<Vec<_>>(), ci));
+        // The common shape of real cards: words with optional endings.
+        assert_eq!(set("/\\b(?:sword|blade)(?:s|es)?\\b/i"), v(&["blade", "sword"], true));
+        assert_eq!(set("/\\b(Sword|BLADE)s?\\b/"), v(&["BLADE", "Sword"], false));
+        assert_eq!(set("/foo|bar/"), v(&["bar", "foo"], false));
+        assert_eq!(set("/(?:dark|light) ?elf/i"), v(&["darkelf", "dark elf", "lightelf", "light elf"], true));
+        assert_eq!(set("/\\w+ ?elves/"), v(&["elves"], false));
+        assert_eq!(set("/\\d+ (gold|silver) coins?/"), v(&[" gold coin", " silver coin"], false));
+        assert_eq!(set("/(ab|cd)(ef|gh)/"), v(&["abef", "abgh", "cdef", "cdgh"], false));
+        assert_eq!(set("/x(?:yz)+w/"), v(&["xyz"], false));
+        assert_eq!(set("/\\w(?:yz)+w/"), v(&["yz"], false));
+        assert_eq!(set("/(dragon|wyrm)+/i"), v(&["wyrm", "dragon"], true));
+        // Case-insensitive non-ASCII letters (and s/k under `iu`) are classes, not literals.
+        assert_eq!(set("/ж(ab)/i"), v(&["ab"], true));
+        assert_eq!(set("/sun|moon/iu"), v(&["un", "moon"], true));
+        assert_eq!(set("/дракон/"), v(&["дракон"], false));
+        // Nothing required: optional, empty alternative, single characters, line breaks.
+        assert_eq!(set("/(foo)?/"), None);
+        assert_eq!(set("/foo|/"), None);
+        assert_eq!(set("/a|bc/"), None);
+        assert_eq!(set("/[a-z]+/"), None);
+        assert_eq!(set("/(?:foo)*bar/"), v(&["bar"], false));
+        assert_eq!(set("/a\\nb/"), None);
+    }
+
     fn anchored(key: &str) -> Option<AnchoredRegex> {
         match parse_key(key) {
             KeyRegex::Ok(t) => AnchoredRegex::new(&t),
@@ -811,7 +1121,7 @@ mod tests {
 
     #[test]
     fn anchored_at_the_literal_agrees_with_search() {
-        for k in ["/a?bc/", "/(x)bc/", "/x|bc/", "/\\d+bc/", "/bc/y", "/b?/"] {
+        for k in ["/x|bc/", "/\\d+bc/", "/bc/y", "/b?/", "/(?:\\bab|cd)e/", "/\\bab|cd/"] {
             assert!(anchored(k).is_none(), "{k}");
         }
         let hays = [
@@ -827,7 +1137,17 @@ mod tests {
             "éDRAGON",
             "dragdrag",
         ];
-        for k in ["/\\bdrag(on|ons)?\\b/i", "/drag-?\\d+/", "/drag\\b/", "/\\bdrag/", "/dr+ag/i", "/drago?n?s?/"] {
+        for k in [
+            "/\\bdrag(on|ons)?\\b/i",
+            "/drag-?\\d+/",
+            "/drag\\b/",
+            "/\\bdrag/",
+            "/dr+ag/i",
+            "/drago?n?s?/",
+            "/\\b(?:drag|x ?dr)(?:s|ons)?\\b/i",
+            "/a?drag/",
+            "/(?:dr)+ag\\B/",
+        ] {
             let a = anchored(k).unwrap_or_else(|| panic!("{k} has no anchored form"));
             let (re, _) = ok(k);
             for h in hays {

@@ -9,7 +9,8 @@
 //! case-sensitive keys over the raw text). `/regex/` keys are translated from
 //! JavaScript syntax and compiled once on `regex-lite` (linear time: hostile
 //! patterns cannot hang the tab; see [`jsregex`]); each regex's required literal
-//! goes into the automata as a prefilter. Keys containing macros (`{{user}}`) are
+//! *set* (one of which every match contains: `/\b(?:sword|blade)(?:s|es)?\b/i` needs
+//! `sword` or `blade`) goes into the automata as a prefilter. Keys containing macros (`{{user}}`) are
 //! resolved per scan. The compiled book is immutable; callers cache it until the
 //! book or the global case/whole-word settings change.
 //!
@@ -28,16 +29,18 @@
 //!    substring and whole-word occurrences: ASCII `\w` boundaries, checked at the
 //!    match) and a bitmask of the other segments. A key then matches an entry iff
 //!    `newest_message < entry_depth` or its segment mask meets the entry's. Regex
-//!    keys run only when their prefilter literal occurs: a segment-local regex only on
-//!    the messages holding the literal, and when every match starts with the literal
-//!    (`\bdragon(s)?\b`), anchored at each recorded occurrence; others on the real
-//!    haystack string.
+//!    keys run only when one of their literals occurs: a segment-local regex only on
+//!    the messages holding one, and when every match starts with one of the literals
+//!    (after an optional `\b`, with no other assertion at the start: `\bdragon(s)?\b`,
+//!    `\b(?:sword|blade)s?\b`), anchored at each recorded occurrence; others on the
+//!    real haystack string. The property test runs every regex over the whole haystack
+//!    as its oracle.
 //! 3. Each pass walks the sorted list — in fact only its *candidates*: a
 //!    `CandidateIndex` built at compile time maps each automaton pattern to the entries
 //!    whose primary keys need it, so a pass visits the entries of the patterns seen
 //!    so far (whole-word keys only if a whole-word occurrence was seen), the entries
 //!    that need a look every time (constant, `@@activate`, keys with macros, regexes
-//!    without a literal, empty keys) and those named by timed state; the rest cannot
+//!    without a literal set, empty keys) and those named by timed state; the rest cannot
 //!    activate. A property test (`tests/engine_index.rs`) checks that this never
 //!    changes a result. It skips entries that are disabled, filtered
 //!    by generation trigger or character/tag filter, delayed, on cooldown (unless

@@ -33,6 +33,8 @@ const NO_HIT: Hit = Hit { msg_sub: u32::MAX, msg_ww: u32::MAX, bits_sub: 0, bits
 enum Slot {
     Msg(u32),
     Bits(u16),
+    /// Segment `i` of the recursion buffer (bit [`BIT_BUF`]).
+    Buf(u32),
 }
 
 /// What one automaton has seen in a scan.
@@ -44,11 +46,13 @@ struct AutoState {
     /// Per required literal of a regex key: where it occurs in messages (message, byte
     /// offset in the text the automaton ran on), in message order.
     lit_msgs: HashMap<u32, Vec<(u32, u32)>>,
+    /// The same for the segments of the recursion buffer (segment, byte offset).
+    lit_buf: HashMap<u32, Vec<(u32, u32)>>,
 }
 
 impl AutoState {
     fn new(patterns: usize) -> Self {
-        AutoState { hits: vec![NO_HIT; patterns], seen: Vec::new(), lit_msgs: HashMap::new() }
+        AutoState { hits: vec![NO_HIT; patterns], seen: Vec::new(), lit_msgs: HashMap::new(), lit_buf: HashMap::new() }
     }
 }
 
@@ -76,6 +80,15 @@ fn run_automaton(ac: &AhoCorasick, text: &str, st: &mut AutoState, literal: &[bo
                 h.bits_sub |= b;
                 if ww {
                     h.bits_ww |= b;
+                }
+            }
+            Slot::Buf(i) => {
+                h.bits_sub |= BIT_BUF;
+                if ww {
+                    h.bits_ww |= BIT_BUF;
+                }
+                if literal.get(pat).copied().unwrap_or(false) {
+                    st.lit_buf.entry(pat as u32).or_default().push((i, s as u32));
                 }
             }
         }
@@ -116,12 +129,19 @@ struct Segs {
 impl Segs {
     /// A segment-local regex over the segments of `cfg` (with a literal precheck).
     ///
-    /// `lit_msgs`: where the literal occurs in messages (all other messages are skipped).
-    fn local_regex_match(&self, rx: &CRegex, lit_msgs: Option<&[(u32, u32)]>, cfg: Cfg) -> Option<Src> {
+    /// `lit_msgs`: per required literal, where it occurs in messages (message, byte offset),
+    /// in message order; all other messages are skipped.
+    fn local_regex_match(
+        &self,
+        rx: &CRegex,
+        lit_msgs: Option<&[&[(u32, u32)]]>,
+        lit_buf: Option<&[&[(u32, u32)]]>,
+        cfg: Cfg,
+    ) -> Option<Src> {
         let test = |raw: &str, low: &str| -> bool {
-            if let Some((l, cs)) = &rx.literal {
+            if let Some((set, cs)) = &rx.literals {
                 let h = if *cs { raw } else { low };
-                if !h.contains(l.as_str()) {
+                if !set.iter().any(|l| h.contains(l.as_str())) {
                     return false;
                 }
             }
@@ -129,9 +149,15 @@ impl Segs {
         };
         let d = cfg.depth.min(self.msgs.len());
         match lit_msgs {
-            Some(list) => {
+            Some(lists) => {
+                // Occurrences of the literals in messages, newest message first.
+                let mut occ: Vec<(u32, u32)> =
+                    lists.iter().flat_map(|l| l.iter().take_while(|o| (o.0 as usize) < d).copied()).collect();
+                if lists.len() > 1 {
+                    occ.sort_unstable();
+                }
                 let mut last = u32::MAX;
-                for &(i, off) in list.iter().take_while(|o| (o.0 as usize) < d) {
+                for (i, off) in occ {
                     let m = i as usize;
                     let hit = match &rx.anchored {
                         Some(a) if !a.icase() || self.msgs_ascii[m] => a.matches_at(&self.msgs[m], off as usize),
@@ -165,14 +191,53 @@ impl Segs {
             }
         }
         if cfg.mask & BIT_BUF != 0 {
-            for (t, l) in self.buf.iter().zip(&self.buf_lower) {
-                if test(t, l) {
-                    return Some(Src::Bits(BIT_BUF));
+            match (lit_buf, &rx.anchored) {
+                // Only the recorded occurrences of the literals, checked in place.
+                (Some(lists), Some(a)) => {
+                    for &(i, off) in lists.iter().flat_map(|l| l.iter()) {
+                        let m = i as usize;
+                        let hit = if !a.icase() || self.buf[m].is_ascii() {
+                            a.matches_at(&self.buf[m], off as usize)
+                        } else {
+                            rx.is_match_segment(&self.buf[m], &self.buf_lower[m])
+                        };
+                        if hit {
+                            return Some(Src::Bits(BIT_BUF));
+                        }
+                    }
+                }
+                _ => {
+                    for (t, l) in self.buf.iter().zip(&self.buf_lower) {
+                        if test(t, l) {
+                            return Some(Src::Bits(BIT_BUF));
+                        }
+                    }
                 }
             }
         }
         // Zero-width-capable patterns (`/a*/`) still see one (empty) haystack.
         (d == 0 && rx.re.is_match("")).then_some(Src::Haystack)
+    }
+
+    /// Test oracle for a segment-local regex that matched the whole haystack: the first
+    /// segment it matches on its own, in the order [`Segs::local_regex_match`] reports.
+    fn naive_local_src(&self, re: &regex_lite::Regex, cfg: Cfg) -> Src {
+        let d = cfg.depth.min(self.msgs.len());
+        if let Some(i) = (0..d).find(|&i| re.is_match(&self.msgs[i])) {
+            return Src::Msg(i as u32);
+        }
+        for f in 0..6 {
+            if cfg.mask & (1 << f) != 0 && !self.fields[f].is_empty() && re.is_match(&self.fields[f]) {
+                return Src::Bits(1 << f);
+            }
+        }
+        if cfg.mask & BIT_INJ != 0 && self.inj.iter().any(|t| re.is_match(t)) {
+            return Src::Bits(BIT_INJ);
+        }
+        if cfg.mask & BIT_BUF != 0 && self.buf.iter().any(|t| re.is_match(t)) {
+            return Src::Bits(BIT_BUF);
+        }
+        Src::Haystack
     }
 
     fn haystack(&self, cfg: Cfg) -> String {
@@ -362,7 +427,7 @@ impl<'a, 'b> Scanner<'a, 'b> {
             let st = &mut self.states[bi];
             while st.scanned_buf < self.segs.buf.len() {
                 let i = st.scanned_buf;
-                st.scan(book, &self.segs.buf[i], &self.segs.buf_lower[i], Slot::Bits(BIT_BUF));
+                st.scan(book, &self.segs.buf[i], &self.segs.buf_lower[i], Slot::Buf(i as u32));
                 st.scanned_buf += 1;
             }
         }
@@ -395,19 +460,37 @@ impl<'a, 'b> Scanner<'a, 'b> {
             CKey::Never { .. } => None,
             CKey::Plain { pat, cs, ww, .. } => self.plain_hit(bi, *pat, *cs, *ww, cfg),
             CKey::Regex { rx, .. } => {
-                let r = &self.books[bi].regexes[*rx as usize];
-                if let Some((pf, cs)) = r.prefilter {
-                    self.plain_hit(bi, pf, cs, false, cfg)?;
-                }
                 let book = self.books[bi];
                 let r = &book.regexes[*rx as usize];
+                if book.naive_regex {
+                    let (h, _) = self.hay(cfg, false);
+                    if !r.re.is_match(h) {
+                        return None;
+                    }
+                    return Some(if r.local { self.segs.naive_local_src(&r.re, cfg) } else { Src::Haystack });
+                }
+                if !r.prefilter.is_empty()
+                    && !r.prefilter.iter().any(|&(pf, cs)| self.plain_hit(bi, pf, cs, false, cfg).is_some())
+                {
+                    return None;
+                }
                 if r.local {
                     // No match can span two segments: test only the segments that
-                    // contain the required literal, each on its own.
-                    let lit_msgs = r.prefilter.map(|(pf, cs)| {
-                        self.states[bi].auto[usize::from(cs)].lit_msgs.get(&pf).map_or(&[][..], Vec::as_slice)
-                    });
-                    return self.segs.local_regex_match(r, lit_msgs, cfg);
+                    // contain a required literal, each on its own.
+                    let st = &self.states[bi];
+                    let lists: Vec<&[(u32, u32)]> = r
+                        .prefilter
+                        .iter()
+                        .map(|&(pf, cs)| st.auto[usize::from(cs)].lit_msgs.get(&pf).map_or(&[][..], Vec::as_slice))
+                        .collect();
+                    let lit_msgs = (!lists.is_empty()).then_some(lists.as_slice());
+                    let bufs: Vec<&[(u32, u32)]> = r
+                        .prefilter
+                        .iter()
+                        .map(|&(pf, cs)| st.auto[usize::from(cs)].lit_buf.get(&pf).map_or(&[][..], Vec::as_slice))
+                        .collect();
+                    let lit_buf = (!bufs.is_empty()).then_some(bufs.as_slice());
+                    return self.segs.local_regex_match(r, lit_msgs, lit_buf, cfg);
                 }
                 let (h, _) = self.hay(cfg, false);
                 r.re.is_match(h).then_some(Src::Haystack)
