@@ -64,3 +64,34 @@ test("the static server refuses paths outside its folders", async () => {
     assert.equal(await rawGet(path), 404, path);
   }
 });
+
+test("SillyTavern view: a URL typed while the saved settings load is kept (no overwrite, no auto-connect)", async () => {
+  const page = await browser.context.newPage();
+  const errors = collectErrors(page);
+  await page.goto(url);
+  await page.waitForFunction(() => document.getElementById("engine-status")?.dataset.state === "ready");
+  // Hold the view's settings read open until the test has typed, so the race is certain.
+  await page.evaluate(async () => {
+    const m = await import("/pkg/nextchat_tavern.js");
+    const real = m.TavernStore.prototype.getSettings;
+    window.__settingsCalls = 0;
+    window.__release = null;
+    m.TavernStore.prototype.getSettings = function (...args) {
+      window.__settingsCalls++;
+      const p = real.apply(this, args);
+      // Released by the test; `__settled` is set once everything the view chained on it ran.
+      return new Promise((ok) => {
+        window.__release = () => { ok(p); p.finally(() => setTimeout(() => { window.__settled = true; }, 0)); };
+      });
+    };
+  });
+  await page.evaluate(() => { location.hash = "#/sillytavern"; });
+  await page.waitForFunction(() => window.__settingsCalls > 0 && window.__release);
+  await page.fill("#st-url", "http://127.0.0.1:1/typed-by-the-user");
+  await page.evaluate(() => window.__release());
+  await page.waitForFunction(() => window.__settled === true);
+  assert.equal(await page.inputValue("#st-url"), "http://127.0.0.1:1/typed-by-the-user");
+  assert.equal(await page.textContent("#st-status"), "Not connected.", "no connection started by itself");
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -25,7 +25,11 @@ test("connect, import a SillyTavern character, chat with streaming, reload keeps
   await p.goto(`${base}#/sillytavern`);
   await p.fill("#st-url", env.stUrl);
   await p.click("#st-connect");
-  await p.waitForSelector('#st-grid li[data-avatar="default_Seraphina.png"] img[src^="blob:"]', { timeout: 30000 });
+  await p.waitForSelector('#st-grid li[data-avatar="default_Seraphina.png"] img[src^="blob:"]', { timeout: 60000 }).catch(async (e) => {
+    // Say what the page says (a wrong URL, a CORS or network error), not only that it timed out.
+    throw new Error(`${e.message}\nstatus: ${await p.textContent("#st-status")}\nerror: ${await p.textContent("#st-error")}\nurl field: ${await p.inputValue("#st-url")}`);
+  });
+  assert.equal(await p.inputValue("#st-url"), env.stUrl, "the URL typed is the one connected to");
   assert.match(await p.textContent("#st-status"), /Connected: 1 character/);
   const natural = await p.$eval('#st-grid li img', (img) => img.decode().then(() => img.naturalWidth));
   assert.ok(natural > 0, "the avatar (fetched with credentials, blob URL) renders");

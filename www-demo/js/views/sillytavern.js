@@ -78,16 +78,22 @@ export const sillytavernView = {
       }
     }
 
+    let userActed = false; // typed a URL or pressed Connect: the saved connection must not override it
     const form = h("form", { id: "st-form", class: "stack", "aria-label": "SillyTavern connection" },
       h("div", { class: "inline-form" }, url, connect), account);
-    form.addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); userActed = true; load(); });
+    url.addEventListener("input", () => { userActed = true; });
 
     openStore(engine).then(async (s) => {
       store = s;
-      if (!url.value) url.value = await connectionUrl(store); // never overwrite what the user typed
+      // Read first, then decide: the user may type or connect while the settings load, and
+      // what they typed wins (checking before the await would overwrite it).
+      const fallback = await connectionUrl(store);
+      if (userActed || url.value) return;
+      url.value = fallback;
       // Reconnect by itself only to a server the user connected to before.
       const saved = (await store.getSettings().catch(() => null))?.connection?.url;
-      if (saved) load();
+      if (saved && !userActed) load();
     });
 
     return h("section", { class: "stack", "aria-labelledby": "st-title" },
