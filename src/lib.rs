@@ -25,6 +25,8 @@ pub mod worldinfo;
 #[cfg(target_arch = "wasm32")]
 pub mod api;
 #[cfg(target_arch = "wasm32")]
+pub mod jsjson;
+#[cfg(target_arch = "wasm32")]
 pub mod net;
 
 pub use error::{Error, ErrorCode, Result};

@@ -6,7 +6,7 @@
 //! `JSON.parse` / `JSON.stringify` (much faster than building objects one property at
 //! a time for a 5,000-entry lorebook); bytes cross as `Uint8Array`.
 
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -283,9 +283,6 @@ fn set(obj: &Object, key: &str, v: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), v);
 }
 
-fn parse_json_text(text: &str) -> Result<JsValue, JsValue> {
-    JSON::parse(text).map_err(|_| Error::new(ErrorCode::Internal, "could not hand JSON to JS").into())
-}
 
 fn limits_from(opts: &JsValue) -> Result<Limits, JsValue> {
     let Some(l) = opt(opts, "limits") else { return Ok(Limits::default()) };
@@ -301,7 +298,7 @@ fn imported_to_js(r: ImportedCard) -> Result<JsValue, JsValue> {
     let o = Object::new();
     set(&o, "format", &JsValue::from_str(r.format.as_str()));
     set(&o, "sourceSpec", &JsValue::from_str(r.source_spec.as_str()));
-    set(&o, "card", &to_js_json(&r.card)?);
+    set(&o, "card", &crate::jsjson::to_js(&r.card)?);
     let assets = Array::new();
     for f in &r.assets {
         let a = Object::new();
@@ -375,68 +372,6 @@ pub async fn import_card_async(bytes: Vec<u8>, options: JsValue) -> Result<JsVal
     Ok(out)
 }
 
-/// Marks a `BigInt` inside the JSON text while crossing from JS; not a string a card holds.
-const BIGINT_MARK: &str = "\u{0}nextchat-tavern:bigint:";
-
-/// A JS object to JSON. Integers beyond 2^53 that an imported card carried arrive as
-/// `BigInt`s (see [`to_js_json`]) and become exact JSON integers again.
-fn js_to_json_value(v: &JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
-    if !v.is_object() || Array::is_array(v) {
-        return Err(Error::invalid_argument(format!("{what} must be an object")).into());
-    }
-    // Plain JSON first (fast, and the common case); a BigInt makes it throw.
-    if let Ok(text) = JSON::stringify(v) {
-        let text: String = text.into();
-        return serde_json::from_str(&text).map_err(|e| Error::invalid_argument(format!("{what}: {e}")).into());
-    }
-    let replacer = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(|_k: JsValue, v: JsValue| {
-        match v.dyn_ref::<js_sys::BigInt>() {
-            Some(b) => JsValue::from_str(&format!("{BIGINT_MARK}{}", String::from(b.to_string(10).unwrap_or_default()))),
-            None => v,
-        }
-    });
-    let text: String = JSON::stringify_with_replacer(v, replacer.as_ref())
-        .map_err(|_| Error::invalid_argument(format!("{what} cannot be serialised (does it contain a cycle?)")))?
-        .into();
-    let mut value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::invalid_argument(format!("{what}: {e}")))?;
-    crate::card::bigint::restore_marked_integers(&mut value, BIGINT_MARK, what)?;
-    Ok(value)
-}
-
-fn seg_js(seg: &crate::card::bigint::PathSeg) -> JsValue {
-    match seg {
-        crate::card::bigint::PathSeg::Key(k) => JsValue::from_str(k),
-        crate::card::bigint::PathSeg::Index(i) => JsValue::from(*i as u32),
-    }
-}
-
-/// A serialisable value to a plain JS object through JSON text. JSON-friendly: only
-/// integers that a JS number cannot hold exactly (beyond ±(2^53 − 1)) become `BigInt`s.
-fn to_js_json<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
-    let parsed = parse_json_text(&text)?;
-    if !crate::card::bigint::may_hold_big_integers(&text) {
-        return Ok(parsed);
-    }
-    // Rare path: read the text back (cheaper in code size than a second serialiser).
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
-    for (path, n) in crate::card::bigint::big_integers(&v) {
-        let big: JsValue = match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => js_sys::BigInt::from(i).into(),
-            (None, Some(u)) => js_sys::BigInt::from(u).into(),
-            _ => continue,
-        };
-        let mut cur = parsed.clone();
-        let (last, parents) = path.split_last().expect("a big integer inside the object has a path");
-        for seg in parents {
-            cur = Reflect::get(&cur, &seg_js(seg))?;
-        }
-        Reflect::set(&cur, &seg_js(last), &big)?;
-    }
-    Ok(parsed)
-}
 
 fn assets_from(options: &JsValue) -> Result<Vec<AssetFile>, JsValue> {
     let Some(a) = opt(options, "assets") else { return Ok(Vec::new()) };
@@ -467,7 +402,7 @@ pub fn export_card(card_obj: JsValue, options: JsValue) -> Result<Uint8Array, Js
     let format = opt_string(&options, "format", "options")?
         .ok_or_else(|| Error::invalid_argument("options.format is required"))?;
     let format = ExportFormat::parse(&format)?;
-    let v = js_to_json_value(&card_obj, "card")?;
+    let v = crate::jsjson::to_json_value(&card_obj, "card")?;
     card::typecheck::check_card_value(&v, "card")?;
     let mut w = card::Warnings::default();
     let (c, _) = card::card_from_json_value(v, &Limits::default(), None, &mut w)
@@ -509,7 +444,7 @@ pub fn import_lorebook(input: JsValue, options: JsValue) -> Result<JsValue, JsVa
     };
     let r = lorebook::import_lorebook(&bytes, &limits)?;
     let o = Object::new();
-    set(&o, "lorebook", &to_js_json(&r.lorebook)?);
+    set(&o, "lorebook", &crate::jsjson::to_js(&r.lorebook)?);
     set(&o, "sourceFormat", &JsValue::from_str(r.source_format.as_str()));
     set(&o, "warnings", &warnings_to_js(&r.warnings)?);
     Ok(o.into())
@@ -522,7 +457,7 @@ pub fn export_lorebook(book: JsValue, options: JsValue) -> Result<Uint8Array, Js
     let format = opt_string(&options, "format", "options")?
         .ok_or_else(|| Error::invalid_argument("options.format is required"))?;
     let format = LorebookExportFormat::parse(&format)?;
-    let v = js_to_json_value(&book, "lorebook")?;
+    let v = crate::jsjson::to_json_value(&book, "lorebook")?;
     let mut w = card::Warnings::default();
     let (b, _) = lorebook::formats::lorebook_from_json_value(&v, &Limits::default(), &mut w)
         .map_err(|e| Error::invalid_argument(format!("lorebook: {}", e.message())))?;

@@ -195,15 +195,6 @@ pub fn render_macros(
     to_js_value(&macros::render(text, &ctx))
 }
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = TextEncoder)]
-    type Utf8Encoder;
-    #[wasm_bindgen(constructor, js_class = "TextEncoder")]
-    fn new() -> Utf8Encoder;
-    #[wasm_bindgen(method, js_class = "TextEncoder")]
-    fn encode(this: &Utf8Encoder, text: &JsValue) -> js_sys::Uint8Array;
-}
 
 thread_local! {
     /// Compiled lorebooks by JSON text (a repeated build with the same books skips the
@@ -333,15 +324,7 @@ fn compile_cached(book: &JsValue, opts: CompileOptions, at: &str) -> Result<Arc<
     if book.is_undefined() || book.is_null() {
         return Err(Error::invalid_argument(format!("{at} is missing")).into());
     }
-    let not_json = || Error::invalid_argument(format!("{at} is not JSON data (a cycle, a BigInt, or a function?)"));
-    let json = js_sys::JSON::stringify(book).map_err(|_| not_json())?;
-    if !json.is_string() {
-        return Err(not_json().into());
-    }
-    // TextEncoder (native) instead of the glue's string passing, which copies ASCII text one
-    // character at a time in JS: for a book of several MB that was most of a cached call.
-    let bytes = Utf8Encoder::new().encode(&json).to_vec();
-    let json = String::from_utf8(bytes).map_err(|_| not_json())?;
+    let json = crate::jsjson::to_json_text(book, at)?;
     Ok(BOOKS.with(|c| c.borrow_mut().get_or_compile(&json, opts, at))?)
 }
 

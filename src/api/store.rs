@@ -4,7 +4,7 @@
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise, Reflect, Uint8Array, JSON};
+use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -226,10 +226,10 @@ struct CardIn {
 /// large lorebook is hundreds of thousands of values: converting them one by one across the
 /// wasm boundary takes about a second; as text, the store keeps it without building it).
 fn card_text_from_js(v: &JsValue, what: &str) -> Result<String, Error> {
-    JSON::stringify(v)
-        .ok()
-        .and_then(|t| t.as_string())
-        .ok_or_else(|| Error::invalid_argument(format!("{what}: not JSON (a cycle, a BigInt or not an object)")))
+    if !v.is_object() || Array::is_array(v) {
+        return Err(Error::invalid_argument(format!("{what} must be an object")));
+    }
+    crate::jsjson::to_json_text(v, what)
 }
 
 /// The character of a card given as JSON text (`what` names it in errors).
@@ -237,9 +237,10 @@ fn character_from_text(text: String, what: &str) -> Result<Character, Error> {
     Character::from_card_text(text).map_err(|e| Error::new(e.code(), format!("{what}: {}", e.message())))
 }
 
-/// A card as JS gets it back: its JSON text through the browser's `JSON.parse`.
+/// A card as JS gets it back: its JSON text through the browser's `JSON.parse` (integers a JS
+/// number cannot hold as `BigInt`s).
 fn card_to_js(card: &CardJson) -> Result<JsValue, Error> {
-    JSON::parse(&card.text()).map_err(|_| Error::new(ErrorCode::Internal, "could not hand a card to JS"))
+    crate::jsjson::from_json_text(&card.text())
 }
 
 fn card_in(v: JsValue, i: usize) -> Result<CardIn, Error> {

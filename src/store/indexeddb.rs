@@ -29,7 +29,7 @@ use std::rc::{Rc, Weak};
 
 use std::any::{Any, TypeId};
 
-use js_sys::{Array, Promise, Reflect, Uint8Array, JSON};
+use js_sys::{Array, Promise, Reflect, Uint8Array};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -165,7 +165,7 @@ fn public_character_js(v: JsValue, with_card: bool) -> Result<JsValue> {
     if !with_card {
         delete_prop(&v, "card");
     } else if let Some(t) = text.as_string() {
-        let card = JSON::parse(&t).map_err(|e| map_js_error(&e, "the stored card is unreadable"))?;
+        let card = crate::jsjson::from_json_text(&t).map_err(|e| Error::new(e.code(), format!("the stored card is unreadable: {}", e.message())))?;
         set_prop(&v, "card", &card)?;
     }
     Ok(v)

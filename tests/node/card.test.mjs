@@ -65,6 +65,22 @@ test("integers beyond 2^53 in unknown fields survive import → JS → export ex
   throwsCode(() => m.exportCard({ spec: "chara_card_v3", data: { name: "M", extensions: { n: 2n ** 70n } } }, { format: "json" }), "invalid_argument", /64-bit/);
 });
 
+test("big integers survive the library: import → store → read back → export", async () => {
+  const { card } = m.importCard(utf8(BIG_CARD));
+  const s = await m.TavernStore.open(null);
+  const created = await s.createCharacter({ card });
+  assert.equal(created.card.data.extensions.min, -9223372036854775808n);
+  const [imported] = await s.importCards([{ card }], {});
+  const back = await s.getCharacter(created.id);
+  assert.deepEqual(back.card.data.extensions, card.data.extensions);
+  assert.equal(back.card.data.x_top, 12345678901234567890n);
+  const listed = (await s.listCharacters({})).items.find((c) => c.id === created.id);
+  assert.equal(listed.card.data.extensions.id, 9007199254740993n);
+  const t = new TextDecoder().decode(m.exportCard(back.card, { format: "json" }));
+  assert.ok(t.includes("-9223372036854775808") && t.includes("12345678901234567890"), t);
+  assert.equal(imported.card.data.extensions.max, 18446744073709551615n);
+});
+
 test("importLorebook and exportLorebook keep big integers too", () => {
   const book = `{"entries":{"0":{"uid":0,"key":["a"],"content":"x","extra_id":-9223372036854775807}}}`;
   const { lorebook } = m.importLorebook(book);
