@@ -1,14 +1,20 @@
 import { h, mount } from "../dom.js";
 import { openStore, cardFileToInput } from "../tavern.js";
 
-// The character library (issue #6 §8): import card files (PNG, JSON, YAML, CharX, … through the
+// The character library: import card files (PNG, JSON, YAML, CharX, … through the
 // card codec) or create a character by hand; a grid with avatars, search, tag filter and sort;
 // delete with undo. Everything lives in IndexedDB, so a reload keeps it. Card text is untrusted:
 // it only ever reaches the page through textContent (dom.js `h`).
 
-// Object URLs of the avatars on screen; revoked when the grid is redrawn.
+// Object URLs of the avatars on screen with their images; released when the grid is redrawn,
+// each once its image has finished loading (revoking a URL an image still loads aborts it).
 let shownUrls = [];
-const revoke = (urls) => { for (const u of urls) URL.revokeObjectURL(u); };
+function release(shown) {
+  for (const [url, img] of shown) {
+    if (img.complete) URL.revokeObjectURL(url);
+    else for (const ev of ["load", "error"]) img.addEventListener(ev, () => URL.revokeObjectURL(url), { once: true });
+  }
+}
 
 const PAGE = 60;
 
@@ -50,13 +56,11 @@ export const library = {
     // drawn with letters first; the thumbnails are fetched all at once and swapped in as they
     // come (the first time, each one is made from its avatar).
     const letter = (c) => h("div", { class: "avatar placeholder", "aria-hidden": "true" }, ([...c.name][0] ?? "?").toUpperCase());
-    async function avatarOf(c, urls) {
-      const url = await store.thumbnailUrl(c.avatarAssetId, { maxSide: 256 }).catch(async () => {
+    async function avatarOf(c) {
+      return store.thumbnailUrl(c.avatarAssetId, { maxSide: 256 }).catch(async () => {
         const blob = await store.getAssetBlob(c.avatarAssetId).catch(() => null);
         return blob && URL.createObjectURL(blob);
       });
-      if (url) urls.push(url);
-      return url;
     }
 
     // Tags of the whole library for the filter: the list without cards (names and tags only).
@@ -98,13 +102,17 @@ export const library = {
           h("button", { type: "button", class: "delete", "aria-label": `Delete ${c.name}`, onclick: () => remove(c) }, "Delete"),
         ));
       }
-      revoke(shownUrls);
-      const urls = shownUrls = [];
-      Promise.all(avatars.map(async ([c, placeholder]) => {
-        const url = await avatarOf(c, urls);
-        if (mine !== generation) return; // the grid was redrawn meanwhile (its URLs are revoked)
-        if (url) placeholder.replaceWith(h("img", { class: "avatar", src: url, alt: "" }));
-      })).then(() => { if (mine !== generation) revoke(urls); });
+      release(shownUrls);
+      const onScreen = shownUrls = [];
+      for (const [c, placeholder] of avatars) {
+        avatarOf(c).then((url) => {
+          if (!url) return;
+          if (mine !== generation) return URL.revokeObjectURL(url); // the grid was redrawn meanwhile
+          const img = h("img", { class: "avatar", src: url, alt: "" });
+          onScreen.push([url, img]);
+          placeholder.replaceWith(img);
+        });
+      }
       mount(grid, items.length ? items : h("li", { class: "empty" },
         search.value || tagSel.value ? "No character matches." : "No characters yet: import a card or create one."));
       more.hidden = page.total <= page.items.length;
