@@ -7,17 +7,11 @@
 // peer: the previous behaviour — the book converted and compiled on every call (forced here by
 //       changing one entry's content before each call, so the cache never hits).
 import { compare, loadPackage } from "./harness.mjs";
+import { randomWords } from "./wi-data.mjs";
 
 const m = await loadPackage();
 
-let seed = 0x2545f491;
-const rnd = () => {
-  seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
-  return seed / 4294967296;
-};
-const pick = (a) => a[Math.floor(rnd() * a.length)];
-const SYL = ["ka", "lo", "mi", "ru", "sen", "tor", "vel", "an", "dra", "quil", "ost", "fen", "gar", "hul", "ir", "zeb"];
-const word = () => { let w = ""; const n = 2 + Math.floor(rnd() * 3); for (let i = 0; i < n; i++) w += pick(SYL); return w; };
+const { rnd, pick, word } = randomWords(0x2545f491);
 const names = Array.from({ length: 9000 }, () => { const w = word(); return w[0].toUpperCase() + w.slice(1); });
 const FILLER = "the a of and to in is was he she it that for on with as his her at by from they we said old city river guard".split(" ");
 const prose = (len) => { let s = ""; while (s.length < len) s += (rnd() < 0.06 ? pick(names) : pick(FILLER)) + (rnd() < 0.08 ? ". " : " "); return s.trim(); };

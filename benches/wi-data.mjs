@@ -7,7 +7,9 @@
 //              (the most common regex key in real cards: no single literal prefix);
 //   "simple" — `/\bword(s|es)?\b/i` and `/word-?\d+/` (one required literal).
 
-export function generator(seed0 = 0x9e3779b9) {
+/** A seeded xorshift random source with the helpers benchmark data are made of: `rnd()` in
+ * [0, 1), `pick(array)`, and `word()`, a made-up name of 2–4 syllables. */
+export function randomWords(seed0) {
   let seed = seed0 >>> 0;
   const rnd = () => {
     seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
@@ -16,6 +18,11 @@ export function generator(seed0 = 0x9e3779b9) {
   const pick = (a) => a[Math.floor(rnd() * a.length)];
   const SYL = ["ka", "lo", "mi", "ru", "sen", "tor", "vel", "an", "dra", "quil", "ost", "fen", "gar", "hul", "ir", "zeb"];
   const word = () => { let w = ""; const n = 2 + Math.floor(rnd() * 3); for (let i = 0; i < n; i++) w += pick(SYL); return w; };
+  return { rnd, pick, word };
+}
+
+export function generator(seed0 = 0x9e3779b9) {
+  const { rnd, pick, word } = randomWords(seed0);
   const vocab = Array.from({ length: 40000 }, word);
   const FILLER = "the a of and to in is was he she it that for on with as his her at by from they we said".split(" ");
 
