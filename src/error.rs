@@ -137,6 +137,51 @@ impl Error {
     }
 }
 
+/// Edit distance, ASCII case and `_` ignored.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let norm = |s: &str| -> Vec<u8> { s.bytes().filter(|c| *c != b'_').map(|c| c.to_ascii_lowercase()).collect() };
+    let (a, b) = (norm(a), norm(b));
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest known name to `unknown` (edit distance, ignoring case and `_`, at most a third of
+/// its length and at least 1), if any.
+pub fn did_you_mean<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
+    let limit = (unknown.len() / 3).max(1);
+    known
+        .iter()
+        .map(|k| (edit_distance(unknown, k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|x| x.1)
+}
+
+/// Checks that every key of an input object at `at` is one of `known`. The first that is not is
+/// an `invalid_argument` error naming it (``unknown field `at.key` in within``), with the closest
+/// known name as a hint, or the known names when none is close.
+pub fn check_known_keys<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+    known: &[&str],
+    at: &str,
+    within: Option<&str>,
+) -> Result<()> {
+    let Some(k) = keys.into_iter().find(|k| !known.contains(k)) else { return Ok(()) };
+    let hint = match did_you_mean(k, known) {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => format!(" (known fields: {})", known.join(", ")),
+    };
+    let within = within.map(|w| format!(" in {w}")).unwrap_or_default();
+    Err(Error::invalid_argument(format!("unknown field `{at}.{k}`{within}{hint}")))
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code, self.message)
@@ -152,6 +197,27 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn did_you_mean_finds_close_names_only() {
+        assert_eq!(did_you_mean("lorebook", &["lorebooks", "chat"]), Some("lorebooks"));
+        assert_eq!(did_you_mean("max_context", &["maxContext"]), Some("maxContext"));
+        assert_eq!(did_you_mean("zzz", &["lorebooks", "chat"]), None);
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_a_hint() {
+        let known = ["format", "v2Lorebook"];
+        assert!(check_known_keys(["format", "v2Lorebook"], &known, "options", None).is_ok());
+        let e = check_known_keys(["format", "v2lorebook"], &known, "options", None).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidArgument);
+        assert_eq!(e.message(), "unknown field `options.v2lorebook` (did you mean `v2Lorebook`?)");
+        let e = check_known_keys(["zzz"], &known, "lorebooks[0]", Some("buildPrompt request")).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "unknown field `lorebooks[0].zzz` in buildPrompt request (known fields: format, v2Lorebook)"
+        );
+    }
 
     #[test]
     fn codes_are_unique_snake_case_and_round_trip() {

@@ -233,17 +233,8 @@ fn check_options(obj: &JsValue, what: &str, known: &[&str], required: bool) -> R
     if !obj.is_object() || Array::is_array(obj) || obj.is_function() || obj.is_instance_of::<Uint8Array>() {
         return Err(Error::invalid_argument(format!("{what} must be an object")).into());
     }
-    for k in Object::keys(obj.unchecked_ref::<Object>()).iter() {
-        let k = k.as_string().unwrap_or_default();
-        if !known.contains(&k.as_str()) {
-            return Err(Error::invalid_argument(format!(
-                "{what}.{k} is not a known option (known: {})",
-                known.join(", ")
-            ))
-            .into());
-        }
-    }
-    Ok(())
+    let keys: Vec<String> = Object::keys(obj.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()).collect();
+    Ok(crate::error::check_known_keys(keys.iter().map(String::as_str), known, what, None)?)
 }
 
 fn opt_string(obj: &JsValue, key: &str, what: &str) -> Result<Option<String>, JsValue> {

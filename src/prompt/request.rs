@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::Error;
+use crate::error::{check_known_keys, did_you_mean, Error};
 use crate::lorebook::Lorebook;
 use crate::macros::{ChatMessage, MacroContext};
 use crate::prompt::TokenCounter;
@@ -42,28 +42,6 @@ pub fn strip_nulls(v: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(strip_nulls),
         _ => {}
     }
-}
-
-/// Edit distance, ASCII case and `_` ignored.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let norm = |s: &str| -> Vec<u8> { s.bytes().filter(|c| *c != b'_').map(|c| c.to_ascii_lowercase()).collect() };
-    let (a, b) = (norm(a), norm(b));
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// The closest known name to `unknown` (edit distance, ignoring case and `_`, at most a third of
-/// its length and at least 1), if any.
-pub fn did_you_mean<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
-    let limit = (unknown.len() / 3).max(1);
-    known.iter().map(|k| (edit_distance(unknown, k), *k)).filter(|(d, _)| *d <= limit).min_by_key(|(d, _)| *d).map(|x| x.1)
 }
 
 /// Serde's "unknown field `x`, expected one of `a`, `b`" → (`x`, [`a`, `b`]).
@@ -140,13 +118,7 @@ pub const LOREBOOK_FIELDS: &[&str] = &["name", "source", "book", "matcher"];
 
 /// Checks the members of one `lorebooks[i]` object.
 pub fn check_lorebook_fields<'a>(keys: impl IntoIterator<Item = &'a str>, at: &str, what: &str) -> Result<(), Error> {
-    for k in keys {
-        if !LOREBOOK_FIELDS.contains(&k) {
-            let hint = did_you_mean(k, LOREBOOK_FIELDS).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
-            return Err(Error::invalid_argument(format!("unknown field `{at}.{k}` in {what}{hint}")));
-        }
-    }
-    Ok(())
+    check_known_keys(keys, LOREBOOK_FIELDS, at, Some(what))
 }
 
 /// A few compiled lorebooks, most recently used first, keyed by their JSON text and the compile
@@ -351,13 +323,6 @@ mod tests {
         assert_eq!((r.settings.wi_format.as_str(), r.world_info.depth, r.character.name.as_str()), ("[{0}]", 3, "A"));
         let an = r.authors_note.unwrap();
         assert_eq!((an.text.as_str(), an.depth), ("N", 2));
-    }
-
-    #[test]
-    fn did_you_mean_finds_close_names_only() {
-        assert_eq!(did_you_mean("lorebook", &["lorebooks", "chat"]), Some("lorebooks"));
-        assert_eq!(did_you_mean("max_context", &["maxContext"]), Some("maxContext"));
-        assert_eq!(did_you_mean("zzz", &["lorebooks", "chat"]), None);
     }
 
     #[test]
