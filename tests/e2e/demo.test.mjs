@@ -65,12 +65,13 @@ test("the static server refuses paths outside its folders", async () => {
   }
 });
 
-test("SillyTavern view: a URL typed while the saved settings load is kept (no overwrite, no auto-connect)", async () => {
+/** Opens the SillyTavern view with its settings read held open, runs `act` meanwhile, then releases it. */
+async function stViewWhileSettingsLoad(act) {
   const page = await browser.context.newPage();
   const errors = collectErrors(page);
   await page.goto(url);
   await page.waitForFunction(() => document.getElementById("engine-status")?.dataset.state === "ready");
-  // Hold the view's settings read open until the test has typed, so the race is certain.
+  // Hold the view's settings read open until the test has acted, so the race is certain.
   await page.evaluate(async () => {
     const m = await import("/pkg/nextchat_tavern.js");
     const real = m.TavernStore.prototype.getSettings;
@@ -87,11 +88,24 @@ test("SillyTavern view: a URL typed while the saved settings load is kept (no ov
   });
   await page.evaluate(() => { location.hash = "#/sillytavern"; });
   await page.waitForFunction(() => window.__settingsCalls > 0 && window.__release);
-  await page.fill("#st-url", "http://127.0.0.1:1/typed-by-the-user");
+  await act(page);
   await page.evaluate(() => window.__release());
   await page.waitForFunction(() => window.__settled === true);
-  assert.equal(await page.inputValue("#st-url"), "http://127.0.0.1:1/typed-by-the-user");
-  assert.equal(await page.textContent("#st-status"), "Not connected.", "no connection started by itself");
+  const result = { value: await page.inputValue("#st-url"), status: await page.textContent("#st-status") };
   assert.deepEqual(errors, []);
   await page.close();
+  return result;
+}
+
+test("SillyTavern view: a URL typed while the saved settings load is kept (no overwrite, no auto-connect)", async () => {
+  const r = await stViewWhileSettingsLoad((page) => page.fill("#st-url", "http://127.0.0.1:1/typed-by-the-user"));
+  assert.equal(r.value, "http://127.0.0.1:1/typed-by-the-user");
+  assert.equal(r.status, "Not connected.", "no connection started by itself");
+});
+
+test("SillyTavern view: nothing is written into the URL field while it has the focus", async () => {
+  // A user who clicked into the field is about to type: a default written now would end up in
+  // front of their text ("http://127.0.0.1:8123http://…").
+  const r = await stViewWhileSettingsLoad((page) => page.focus("#st-url"));
+  assert.equal(r.value, "");
 });

@@ -87,9 +87,10 @@ export const sillytavernView = {
     openStore(engine).then(async (s) => {
       store = s;
       // Read first, then decide: the user may type or connect while the settings load, and
-      // what they typed wins (checking before the await would overwrite it).
+      // what they typed wins (checking before the await would overwrite it). A focused field is
+      // being typed into: text written into it then would end up in front of what they type.
       const fallback = await connectionUrl(store);
-      if (userActed || url.value) return;
+      if (userActed || url.value || document.activeElement === url) return;
       url.value = fallback;
       // Reconnect by itself only to a server the user connected to before.
       const saved = (await store.getSettings().catch(() => null))?.connection?.url;
