@@ -113,7 +113,8 @@ test("Backend from Settings: a direct OpenAI-compatible URL with a stored API ke
   const [req] = await recorded();
   assert.equal(req.authorization, "Bearer sk-test-1234");
   assert.equal(req.body.model, "demo");
-  assert.match(await page.textContent("#chat-info"), /^openai:/);
+  // The status line is written once the reply is stored (after the text is shown).
+  await page.waitForFunction(() => /^openai:/.test(document.getElementById("chat-info").textContent));
 });
 
 test("no console errors", () => {
