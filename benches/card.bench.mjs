@@ -1,4 +1,4 @@
-// Card import benchmark (issue #4): our wasm importCard against the JS path SillyTavern itself uses
+// Card import benchmark: our wasm importCard against the JS path SillyTavern itself uses
 // (npm png-chunks-extract + png-chunk-text, base64 decode, JSON.parse) on the same bytes.
 //
 // Inputs are generated in memory:

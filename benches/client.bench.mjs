@@ -1,4 +1,4 @@
-// SillyTavern client benchmark (issue #7), in headless Chromium against a real local SillyTavern:
+// SillyTavern client benchmark, in headless Chromium against a real local SillyTavern:
 //   st_call_overhead      one read call through our client (CSRF, limiter, sharing, typed result)
 //                         vs a raw fetch + JSON.parse of the same endpoint, same page, same server
 //   st_cached_list_1000   the character list of 1,000 characters from our memory cache vs the same

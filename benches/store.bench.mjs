@@ -1,4 +1,4 @@
-// Storage benchmark (issue #6 §7) in headless Chromium, driven by playwright-core: ours
+// Storage benchmark in headless Chromium, driven by playwright-core: ours
 // (TavernStore from the built pkg/, IndexedDB one record per message) against NextChat's way
 // (the whole chat store JSON-serialised and written as ONE value with the real idb-keyval
 // `set`, as NextChat's zustand persist storage does), side by side in one page and one run.

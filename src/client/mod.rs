@@ -1,4 +1,4 @@
-//! SillyTavern / OpenAI-compatible client: the pure parts (issue #7).
+//! SillyTavern / OpenAI-compatible client: the pure parts.
 //!
 //! Everything here is transport-free and tested natively:
 //!

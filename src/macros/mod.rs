@@ -1,4 +1,4 @@
-//! SillyTavern macro engine (issue #5): `{{char}}`, `{{user}}`, variables,
+//! SillyTavern macro engine: `{{char}}`, `{{user}}`, variables,
 //! `{{if}}…{{else}}…{{/if}}`, time, randomness and the rest of the 1.19 macro set.
 //!
 //! # Semantics (SillyTavern 1.19 engine, verified against the recorded golden cases)

@@ -1,4 +1,4 @@
-//! Prompt assembly: chat completion and text completion (issue #5).
+//! Prompt assembly: chat completion and text completion.
 //!
 //! [`build_prompt`] takes a [`PromptRequest`] (character or group, persona, chat,
 //! settings, lorebooks and their timed-effect state, generation type) and returns

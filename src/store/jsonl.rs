@@ -1,4 +1,4 @@
-//! SillyTavern chat JSONL (see `sillytavern.md` §3.2): a header line, then one line per message,
+//! SillyTavern chat JSONL: a header line, then one line per message,
 //! joined with `\n`, no trailing newline.
 
 use serde_json::{json, Map, Value};

@@ -1,4 +1,4 @@
-//! World Info (lorebook) activation with SillyTavern 1.19 semantics (issue #5).
+//! World Info (lorebook) activation with SillyTavern 1.19 semantics.
 //!
 //! # Design
 //!

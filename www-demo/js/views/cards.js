@@ -1,6 +1,6 @@
 import { h, mount } from "../dom.js";
 
-// Card import/export (issue #4): choose or drop a card file (PNG, JSON, YAML, CharX, JPEG+CharX, BYAF);
+// Card import/export: choose or drop a card file (PNG, JSON, YAML, CharX, JPEG+CharX, BYAF);
 // the page shows the name, avatar, main fields, greeting and lorebook counts and every warning, and
 // exports the card as PNG, JSON (V3) or CharX. Card text is untrusted: it only ever goes in through
 // textContent (dom.js `h`), never as HTML.

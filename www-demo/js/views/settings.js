@@ -1,7 +1,7 @@
 import { h, mount } from "../dom.js";
 import { openStore } from "../tavern.js";
 
-// Settings (issue #6 §5/§8): edits the engine's configuration. Every field is checked as you
+// Settings: edits the engine's configuration. Every field is checked as you
 // type (`validateSettings`) and every bad field shows its own message; Save applies a partial
 // update (`setSettings`). API keys are stored apart and never shown back.
 
