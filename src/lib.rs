@@ -17,6 +17,7 @@ pub mod lorebook;
 pub mod macros;
 pub mod prompt;
 pub mod settings;
+pub mod sort;
 pub mod store;
 pub mod thumbnail;
 pub mod version;

@@ -1240,7 +1240,7 @@ impl Lorebook {
                 // SillyTavern World Info: entries keyed by uid. Sort numerically by key (then textually).
                 check_count(map.len(), limits)?;
                 let mut items: Vec<(String, Value)> = map.into_iter().collect();
-                items.sort_by(|a, b| match (a.0.parse::<i64>(), b.0.parse::<i64>()) {
+                crate::sort::by(&mut items, |a, b| match (a.0.parse::<i64>(), b.0.parse::<i64>()) {
                     (Ok(x), Ok(y)) => x.cmp(&y),
                     (Ok(_), Err(_)) => std::cmp::Ordering::Less,
                     (Err(_), Ok(_)) => std::cmp::Ordering::Greater,

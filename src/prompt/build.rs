@@ -378,7 +378,7 @@ pub fn build_prompt_with_books(
         for o in orders {
             for role in [2, 1, 0] {
                 let mut items: Vec<&&Injection> = list.iter().filter(|i| i.order == o && i.role == role).collect();
-                items.sort_by(|a, b| a.key.cmp(&b.key));
+                crate::sort::by(&mut items, |a, b| a.key.cmp(&b.key));
                 if items.is_empty() {
                     continue;
                 }

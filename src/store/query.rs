@@ -147,7 +147,7 @@ impl CharacterQuery {
     /// decoded record): filters, sorts and pages by `character(item)`.
     pub fn apply_by<T>(&self, all: impl IntoIterator<Item = T>, character: impl Fn(&T) -> &Character) -> Page<T> {
         let mut hits: Vec<T> = all.into_iter().filter(|t| self.matches(character(t))).collect();
-        hits.sort_by(|a, b| self.compare(character(a), character(b)));
+        crate::sort::by(&mut hits, |a, b| self.compare(character(a), character(b)));
         let total = hits.len();
         let items = hits.into_iter().skip(self.offset).take(self.page_size()).collect();
         Page { items, total, offset: self.offset }

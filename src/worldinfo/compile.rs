@@ -70,7 +70,7 @@ impl CRegex {
     }
 }
 
-/// Decorators that change activation or placement (card-formats.md §3.4 and ST's own).
+/// Decorators that change activation or placement (the V3 card spec's and SillyTavern's own).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Decor {
     pub activate: bool,
@@ -392,7 +392,7 @@ impl CompiledLorebook {
         };
         let ac = [build(&b.interner.pats[0]), build(&b.interner.pats[1])];
         let mut sorted: Vec<usize> = (0..book.entries.len()).collect();
-        sorted.sort_by(|&a, &b| book.entries[b].order.cmp(&book.entries[a].order));
+        crate::sort::by(&mut sorted, |&a, &b| book.entries[b].order.cmp(&book.entries[a].order));
         let pattern_count = [b.interner.pats[0].len(), b.interner.pats[1].len()];
         let index = CandidateIndex::build(&entries, &book, &sorted, &b.regexes, pattern_count);
         #[cfg(not(target_arch = "wasm32"))]

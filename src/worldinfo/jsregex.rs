@@ -190,7 +190,7 @@ fn set_score(set: &[String]) -> (usize, std::cmp::Reverse<usize>) {
 /// Sorted, deduplicated, and without strings that contain another member (a text holding
 /// the longer one holds the shorter one too).
 fn minimize(mut set: Vec<String>) -> Vec<String> {
-    set.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    crate::sort::by(&mut set, |a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     set.dedup();
     let mut out: Vec<String> = Vec::with_capacity(set.len());
     for s in set {
@@ -203,7 +203,7 @@ fn minimize(mut set: Vec<String>) -> Vec<String> {
 
 /// Sorted, deduplicated, and without strings that start with another member.
 fn minimize_prefixes(mut set: Vec<String>) -> Vec<String> {
-    set.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    crate::sort::by(&mut set, |a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     set.dedup();
     let mut out: Vec<String> = Vec::with_capacity(set.len());
     for s in set {

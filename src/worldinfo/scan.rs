@@ -954,7 +954,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
         }
 
         // 5. Sticky first.
-        cands.sort_by_key(|c| !c.sticky);
+        crate::sort::by_key(&mut cands, |c| !c.sticky);
 
         // 6. Inclusion groups.
         let mut removed: HashSet<usize> = HashSet::new(); // candidate indices
@@ -1038,7 +1038,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             let mut prios: Vec<usize> =
                 members.iter().copied().filter(|&ci| items.at(cands[ci].item).e.group_override).collect();
             let winner = if !prios.is_empty() {
-                prios.sort_by(|&a, &b| items.at(cands[b].item).e.order.cmp(&items.at(cands[a].item).e.order));
+                crate::sort::by(&mut prios, |&a, &b| items.at(cands[b].item).e.order.cmp(&items.at(cands[a].item).e.order));
                 prios[0]
             } else {
                 let weight = |ci: usize| {
@@ -1191,7 +1191,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
 
     // 9. Output.
     let mut sorted = activated.clone();
-    sorted.sort_by_key(|&ii| std::cmp::Reverse(items.at(ii).e.order));
+    crate::sort::by_key(&mut sorted, |&ii| std::cmp::Reverse(items.at(ii).e.order));
     let mut before: Vec<&str> = Vec::new();
     let mut after: Vec<&str> = Vec::new();
     for &ii in &sorted {
