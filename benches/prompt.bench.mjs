@@ -2,8 +2,9 @@
 // `character_book` (V2 fields, SillyTavern extensions, 300–1,200 characters of content, 1–4 keys,
 // some secondary keys and regex keys), a 20-message chat, default settings.
 //
-// ours: the same request again (the compiled book comes from the content-keyed cache), and the
-//       book passed as a `LorebookMatcher` compiled once.
+// ours: the same request again (the compiled book comes from the content-keyed cache), the same
+//       request with a `cacheKey` (a stored character's id@rev: the book is not even read), and
+//       the book passed as a `LorebookMatcher` compiled once.
 // peer: the previous behaviour — the book converted and compiled on every call (forced here by
 //       changing one entry's content before each call, so the cache never hits).
 import { compare, loadPackage } from "./harness.mjs";
@@ -54,6 +55,8 @@ const uncached = () => { entries[0].content = `changed ${n++}`; return m.buildPr
 const opts = { warmup: 1, runs: 7 };
 compare("build_prompt_6000_entries_repeated", () => m.buildPrompt(cached), uncached, opts);
 entries[0].content = "{{char}} knows it.";
+const keyed = request([{ name: "Big world", source: "character", book, cacheKey: "char-aldric@1" }]);
+compare("build_prompt_6000_entries_cache_key", () => m.buildPrompt(keyed), uncached, opts);
 const matcher = new m.LorebookMatcher("Big world", book, undefined, "character");
 const viaMatcher = request([{ matcher }]);
 compare("build_prompt_6000_entries_matcher", () => m.buildPrompt(viaMatcher), uncached, opts);

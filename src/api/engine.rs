@@ -57,9 +57,13 @@ export type LorebookJson = unknown;
  * A lorebook taking part in a scan or build: its JSON (`book`, compiled once and cached by content, a few books
  * at a time) or a `LorebookMatcher` compiled earlier (`matcher`: no conversion at all, the fastest for big books;
  * it must have been compiled with the same `caseSensitive` / `matchWholeWords`). Unknown fields are an error.
+ *
+ * `cacheKey` names this content of the book, e.g. a stored character's `` `${id}@${rev}` ``: a call whose key the
+ * cache already holds does not read `book` at all (reading a big book is most of a call's cost). Use a new key
+ * whenever the book changes; a book passed without a key is recognised by its content.
  */
 export type LorebookInput =
-  | { name: string; source?: BookSource; book: LorebookJson; matcher?: never }
+  | { name: string; source?: BookSource; book: LorebookJson; cacheKey?: string; matcher?: never }
   | { name?: string; source?: BookSource; matcher: LorebookMatcher; book?: never };
 export interface ScanRequest { lorebooks?: LorebookInput[];
   /** The chat, **oldest first** (system messages are skipped). */
@@ -312,20 +316,30 @@ fn compiled_books(
             }
             out.push((name.unwrap_or(m_name), source.unwrap_or(m_source), compiled));
         } else {
-            let compiled = compile_cached(&book, opts, &format!("{what}: `{at}.book`"))?;
+            let key = get(&item, "cacheKey");
+            let key = if key.is_undefined() || key.is_null() {
+                None
+            } else {
+                Some(key.as_string().ok_or_else(|| Error::invalid_argument(format!("{what}: `{at}.cacheKey` must be a string")))?)
+            };
+            let compiled = compile_cached(&book, opts, key.as_deref(), &format!("{what}: `{at}.book`"))?;
             out.push((name.unwrap_or_default(), source.unwrap_or_default(), compiled));
         }
     }
     Ok(out)
 }
 
-/// A lorebook compiled from its JSON text, through the cache.
-fn compile_cached(book: &JsValue, opts: CompileOptions, at: &str) -> Result<Arc<CompiledLorebook>, JsValue> {
+/// A lorebook compiled from its JSON text, through the cache (by `key` alone when the cache
+/// knows it: the book is then not read).
+fn compile_cached(book: &JsValue, opts: CompileOptions, key: Option<&str>, at: &str) -> Result<Arc<CompiledLorebook>, JsValue> {
+    if let Some(hit) = key.and_then(|k| BOOKS.with(|c| c.borrow_mut().get_keyed(k, opts))) {
+        return Ok(hit);
+    }
     if book.is_undefined() || book.is_null() {
         return Err(Error::invalid_argument(format!("{at} is missing")).into());
     }
     let json = crate::jsjson::to_json_text(book, at)?;
-    Ok(BOOKS.with(|c| c.borrow_mut().get_or_compile(&json, opts, at))?)
+    Ok(BOOKS.with(|c| c.borrow_mut().get_or_compile(&json, opts, key, at))?)
 }
 
 fn refs(books: &[(String, BookSource, Arc<CompiledLorebook>)]) -> Vec<BookRef<'_>> {
@@ -401,7 +415,7 @@ impl LorebookMatcher {
         } else {
             read_book_source(source, "LorebookMatcher source")?
         };
-        let compiled = compile_cached(&book, settings.compile_options(), "book")?;
+        let compiled = compile_cached(&book, settings.compile_options(), None, "book")?;
         let handle = NEXT_HANDLE.with(|n| {
             let h = n.get();
             n.set(h.wrapping_add(1).max(1));

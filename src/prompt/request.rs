@@ -114,7 +114,7 @@ fn describe(value: &Value, msg: &str, what: &str) -> Error {
 
 /// One lorebook of a request, as given: `{ name, source, book }` (the book is read by the
 /// lenient lorebook reader: any World Info / character_book JSON, extension fields kept).
-pub const LOREBOOK_FIELDS: &[&str] = &["name", "source", "book", "matcher"];
+pub const LOREBOOK_FIELDS: &[&str] = &["name", "source", "book", "cacheKey", "matcher"];
 
 /// Checks the members of one `lorebooks[i]` object.
 pub fn check_lorebook_fields<'a>(keys: impl IntoIterator<Item = &'a str>, at: &str, what: &str) -> Result<(), Error> {
@@ -123,7 +123,9 @@ pub fn check_lorebook_fields<'a>(keys: impl IntoIterator<Item = &'a str>, at: &s
 
 /// A few compiled lorebooks, most recently used first, keyed by their JSON text and the compile
 /// options. A hit compares the whole text (no false hits); the text is hashed first so that a
-/// miss costs one pass.
+/// miss costs one pass. A book may also carry a caller's key (a record id and revision, say):
+/// [`BookCache::get_keyed`] then finds it without its text, which the caller need not even
+/// produce (for a big book, producing the text is most of a call's cost).
 pub struct BookCache {
     cap: usize,
     items: Vec<CacheItem>,
@@ -135,6 +137,7 @@ struct CacheItem {
     hash: u64,
     opts: CompileOptions,
     json: Box<str>,
+    key: Option<Box<str>>,
     book: Arc<CompiledLorebook>,
 }
 
@@ -161,21 +164,43 @@ impl BookCache {
 
     /// The compiled book for `json` (a lorebook's JSON text), compiled on a miss. `at` names the
     /// book in errors (`lorebooks[0].book`).
-    pub fn get_or_compile(&mut self, json: &str, opts: CompileOptions, at: &str) -> Result<Arc<CompiledLorebook>, Error> {
+    /// `key`, when given, is remembered with the book for [`BookCache::get_keyed`].
+    pub fn get_or_compile(
+        &mut self,
+        json: &str,
+        opts: CompileOptions,
+        key: Option<&str>,
+        at: &str,
+    ) -> Result<Arc<CompiledLorebook>, Error> {
         let hash = hash_text(json);
         if let Some(i) = self.items.iter().position(|it| it.hash == hash && it.opts == opts && *it.json == *json) {
-            self.hits += 1;
-            let it = self.items.remove(i);
-            let book = it.book.clone();
-            self.items.insert(0, it);
-            return Ok(book);
+            let it = self.hit(i);
+            if key.is_some() {
+                it.key = key.map(Into::into);
+            }
+            return Ok(it.book.clone());
         }
         self.misses += 1;
         let book: Lorebook = serde_json::from_str(json).map_err(|e| Error::invalid_argument(format!("{at}: {e}")))?;
         let book = Arc::new(CompiledLorebook::new(book, opts));
-        self.items.insert(0, CacheItem { hash, opts, json: json.into(), book: book.clone() });
+        self.items.insert(0, CacheItem { hash, opts, json: json.into(), key: key.map(Into::into), book: book.clone() });
         self.items.truncate(self.cap);
         Ok(book)
+    }
+
+    /// The book remembered under `key` (compiled with `opts`), if it is still cached. The key
+    /// stands for the content: a caller whose book changed must use a new key.
+    pub fn get_keyed(&mut self, key: &str, opts: CompileOptions) -> Option<Arc<CompiledLorebook>> {
+        let i = self.items.iter().position(|it| it.opts == opts && it.key.as_deref() == Some(key))?;
+        Some(self.hit(i).book.clone())
+    }
+
+    /// Counts a hit on item `i` and moves it to the front.
+    fn hit(&mut self, i: usize) -> &mut CacheItem {
+        self.hits += 1;
+        let it = self.items.remove(i);
+        self.items.insert(0, it);
+        &mut self.items[0]
     }
 
     /// (hits, misses) since creation.
@@ -331,15 +356,38 @@ mod tests {
         let a = r#"{"entries":{"0":{"uid":0,"key":["a"],"content":"A"}}}"#;
         let b = r#"{"entries":{"0":{"uid":0,"key":["b"],"content":"B"}}}"#;
         let o = CompileOptions::default();
-        let x1 = c.get_or_compile(a, o, "a").unwrap();
-        let x2 = c.get_or_compile(a, o, "a").unwrap();
+        let x1 = c.get_or_compile(a, o, None, "a").unwrap();
+        let x2 = c.get_or_compile(a, o, None, "a").unwrap();
         assert!(Arc::ptr_eq(&x1, &x2));
-        let y = c.get_or_compile(b, o, "b").unwrap();
+        let y = c.get_or_compile(b, o, None, "b").unwrap();
         assert!(!Arc::ptr_eq(&x1, &y));
-        let z = c.get_or_compile(a, CompileOptions { case_sensitive: true, ..o }, "a").unwrap();
+        let z = c.get_or_compile(a, CompileOptions { case_sensitive: true, ..o }, None, "a").unwrap();
         assert!(!Arc::ptr_eq(&x1, &z));
         assert_eq!(c.counts(), (1, 3));
-        assert!(c.get_or_compile("{", o, "lorebooks[0].book").unwrap_err().message().starts_with("lorebooks[0].book"));
+        assert!(c.get_or_compile("{", o, None, "lorebooks[0].book").unwrap_err().message().starts_with("lorebooks[0].book"));
+    }
+
+    #[test]
+    fn a_keyed_book_is_found_by_its_key_alone() {
+        let mut c = BookCache::new(2);
+        let a = r#"{"entries":{"0":{"uid":0,"key":["a"],"content":"A"}}}"#;
+        let b = r#"{"entries":{"0":{"uid":0,"key":["b"],"content":"B"}}}"#;
+        let o = CompileOptions::default();
+        assert!(c.get_keyed("char-1@1", o).is_none(), "nothing is cached yet");
+        let x = c.get_or_compile(a, o, Some("char-1@1"), "a").unwrap();
+        assert!(Arc::ptr_eq(&x, &c.get_keyed("char-1@1", o).unwrap()));
+        assert!(c.get_keyed("char-1@1", CompileOptions { match_whole_words: !o.match_whole_words, ..o }).is_none(), "other options compile anew");
+        assert!(c.get_keyed("char-1@2", o).is_none(), "a new revision is a miss");
+        // The same content under a new key: no second compile, and the new key finds it.
+        let x2 = c.get_or_compile(a, o, Some("char-1@2"), "a").unwrap();
+        assert!(Arc::ptr_eq(&x, &x2));
+        assert!(Arc::ptr_eq(&x, &c.get_keyed("char-1@2", o).unwrap()));
+        // Evicted books are gone by key too (capacity 2).
+        c.get_or_compile(b, o, Some("b@1"), "b").unwrap();
+        c.get_or_compile(&b.replace('B', "C"), o, None, "c").unwrap();
+        assert!(c.get_keyed("char-1@2", o).is_none());
+        assert!(c.get_keyed("b@1", o).is_some());
+        assert_eq!(c.counts(), (4, 3));
     }
 
     #[test]

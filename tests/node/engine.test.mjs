@@ -99,6 +99,26 @@ test("{{char}} and {{user}} in lorebook keys come from the request's character a
   assert.deepEqual(built.report.worldInfo.activated.map((e) => e.uid).sort(), [0, 1]);
 });
 
+test("a cacheKey stands for the book's content: a known key does not read the book, a new key does", () => {
+  const book = structuredClone(dragonBook);
+  const key = `char-${Math.random()}@1`;
+  const req = (b, cacheKey) => ({ character: card, chat: ask, lorebooks: [{ name: "l", source: "character", book: b, cacheKey }] });
+  const a = m.buildPrompt(req(book, key));
+  assert.ok(a.messages.some((x) => x.content.includes("Dragons hoard gold.")));
+  // Same key: the book passed is not read (here it even differs, or is missing).
+  const changed = structuredClone(book);
+  changed.entries[0].content = "Dragons sleep on silver.";
+  assert.deepEqual(m.buildPrompt(req(changed, key)), a);
+  assert.deepEqual(m.buildPrompt(req(undefined, key)), a);
+  // A new key (the next revision) reads and compiles the book it comes with.
+  const b = m.buildPrompt(req(changed, key.replace("@1", "@2")));
+  assert.ok(b.messages.some((x) => x.content.includes("Dragons sleep on silver.")));
+  assert.ok(!b.messages.some((x) => x.content.includes("Dragons hoard gold.")));
+  assert.throws(() => m.buildPrompt(req(undefined, `${key}-unknown`)), invalid(/lorebooks\[0\]\.book` is missing/));
+  assert.throws(() => m.buildPrompt(req(book, 7)), invalid(/`lorebooks\[0\]\.cacheKey` must be a string/));
+  assert.throws(() => m.buildPrompt({ ...req(book), lorebooks: [{ name: "l", book, cachekey: key }] }), invalid(/did you mean `cacheKey`/));
+});
+
 test("repeated builds reuse the compiled book but see every change; a LorebookMatcher can be passed", () => {
   const book = structuredClone(dragonBook);
   const req = { character: card, chat: ask, lorebooks: [{ name: "l", source: "character", book }] };

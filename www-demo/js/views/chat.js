@@ -82,7 +82,8 @@ export const chat = {
           character: c.card,
           persona: { name: USER },
           chat: history.map((m) => ({ name: m.name, isUser: m.isUser, isSystem: m.isSystem, mes: m.mes })),
-          lorebooks: c.card?.data?.character_book ? [{ name: c.name, source: "character", book: c.card.data.character_book }] : [],
+          // The stored record's id and revision name this book: later turns skip re-reading it.
+          lorebooks: c.card?.data?.character_book ? [{ name: c.name, source: "character", book: c.card.data.character_book, cacheKey: `${c.id}@${c.rev}` }] : [],
           settings: promptSettings,
         });
         const res = await gen.generate({ ...request, messages: prompt.messages, stop: prompt.stop }, {

@@ -32,7 +32,7 @@ export const inspector = {
             ...(c.card?.data?.first_mes ? [{ name: c.name, isUser: false, mes: c.card.data.first_mes }] : []),
             { name: "You", isUser: true, mes: input.value || "Hello!" },
           ],
-          lorebooks: book ? [{ name: `${c.name}'s lorebook`, source: "character", book }] : [],
+          lorebooks: book ? [{ name: `${c.name}'s lorebook`, source: "character", book, cacheKey: `${c.id}@${c.rev}` }] : [],
         });
         const r = res.report;
         const wi = r.worldInfo;
