@@ -10,7 +10,10 @@
 use js_sys::{Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
+use std::rc::Rc;
+
 use crate::card::bigint::{big_integers, may_hold_big_integers, restore_marked_integers, PathSeg};
+use crate::store::{CardJson, Character, ExternalText};
 use crate::{Error, ErrorCode};
 
 /// Marks a `BigInt` inside the JSON text while crossing from JS; not a string a card holds.
@@ -24,6 +27,87 @@ extern "C" {
     fn new() -> Utf8Encoder;
     #[wasm_bindgen(method, js_class = "TextEncoder")]
     fn encode(this: &Utf8Encoder, text: &JsValue) -> js_sys::Uint8Array;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_js_string(text: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = RegExp)]
+    type JsRegExp;
+    #[wasm_bindgen(constructor, js_class = "RegExp")]
+    fn new(source: &str) -> JsRegExp;
+    #[wasm_bindgen(method, js_class = "RegExp")]
+    fn test(this: &JsRegExp, text: &JsValue) -> bool;
+}
+
+/// Card JSON text kept as a JS string (see [`CardJson::from_external`]): a card that goes from
+/// JS to IndexedDB and back is never copied into wasm.
+pub struct JsText(JsValue);
+
+impl ExternalText for JsText {
+    fn load(&self) -> String {
+        js_string(&self.0).unwrap_or_default()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl JsText {
+    /// A JS string that holds JSON text known to be an object (e.g. stored by this package).
+    pub fn card(text: JsValue) -> CardJson {
+        CardJson::from_external(Rc::new(JsText(text)))
+    }
+}
+
+/// A card's JSON text as a JS string (the string itself when it still is one).
+pub fn card_text_js(card: &CardJson) -> JsValue {
+    match card.external().and_then(|e| e.as_any().downcast_ref::<JsText>()) {
+        Some(t) => t.0.clone(),
+        None => JsValue::from_str(&card.text()),
+    }
+}
+
+/// A card as a JS object (parsed by the browser; integers a JS number cannot hold as `BigInt`s).
+pub fn card_to_js(card: &CardJson) -> Result<JsValue, Error> {
+    match card.external().and_then(|e| e.as_any().downcast_ref::<JsText>()) {
+        Some(t) => from_json_js(&t.0),
+        None => from_json_text(&card.text()),
+    }
+}
+
+/// JSON text held in a JS string as a JS value, without copying it into wasm unless it may hold
+/// integers a JS number cannot (see [`from_json_text`]).
+pub fn from_json_js(text: &JsValue) -> Result<JsValue, Error> {
+    if !JsRegExp::new("[0-9]{16}").test(text) {
+        return parse_js_string(text).map_err(|_| Error::new(ErrorCode::Internal, "could not hand JSON to JS"));
+    }
+    from_json_text(&js_string(text).ok_or_else(|| Error::new(ErrorCode::Internal, "the JSON text is not a string"))?)
+}
+
+/// A card object as a new character whose card text stays a JS string ([`JsText`]): only the
+/// fields that name the character are read here. `None` when the card holds a `BigInt`
+/// (`JSON.stringify` refuses it: the caller takes the way through Rust).
+pub fn character_from_object(card: &JsValue) -> Option<crate::Result<Character>> {
+    let text = JSON::stringify(card).ok()?;
+    let get = |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    let pick = |o: &JsValue| {
+        let p = js_sys::Object::new();
+        for k in ["name", "tags"] {
+            let _ = Reflect::set(&p, &JsValue::from_str(k), &get(o, k));
+        }
+        p
+    };
+    // What `Character::from_card_text` reads of a card, and nothing more.
+    let head = pick(card);
+    let data = get(card, "data");
+    if !data.is_undefined() {
+        let data: JsValue = if data.is_object() && !js_sys::Array::is_array(&data) { pick(&data).into() } else { JsValue::NULL };
+        let _ = Reflect::set(&head, &JsValue::from_str("data"), &data);
+    }
+    let head = js_string(&JSON::stringify(&head).ok()?.into())?;
+    Some(Character::from_card_elsewhere(head, Rc::new(JsText(text.into()))))
 }
 
 /// A JS string as a Rust `String` through `TextEncoder` (native), instead of the glue's

@@ -222,25 +222,23 @@ struct CardIn {
     avatar: Option<(Vec<u8>, String)>,
 }
 
-/// A card object from JS as JSON text, through the browser's `JSON.stringify` (a card with a
-/// large lorebook is hundreds of thousands of values: converting them one by one across the
-/// wasm boundary takes about a second; as text, the store keeps it without building it).
-fn card_text_from_js(v: &JsValue, what: &str) -> Result<String, Error> {
+/// The character of a card object from JS (`what_card` names the card, `what` the character in
+/// errors). Its JSON text comes from the browser's `JSON.stringify` and stays a JS string until
+/// something reads it in Rust (a card with a large lorebook is megabytes of JSON: copying it into
+/// wasm and back out to IndexedDB would cost more than the rest of the write).
+fn character_from_object(v: &JsValue, what_card: &str, what: &str) -> Result<Character, Error> {
     if !v.is_object() || Array::is_array(v) {
-        return Err(Error::invalid_argument(format!("{what} must be an object")));
+        return Err(Error::invalid_argument(format!("{what_card} must be an object")));
     }
-    crate::jsjson::to_json_text(v, what)
+    match crate::jsjson::character_from_object(v) {
+        Some(c) => c.map_err(|e| Error::new(e.code(), format!("{what}: {}", e.message()))),
+        None => character_from_text(crate::jsjson::to_json_text(v, what_card)?, what),
+    }
 }
 
 /// The character of a card given as JSON text (`what` names it in errors).
 fn character_from_text(text: String, what: &str) -> Result<Character, Error> {
     Character::from_card_text(text).map_err(|e| Error::new(e.code(), format!("{what}: {}", e.message())))
-}
-
-/// A card as JS gets it back: its JSON text through the browser's `JSON.parse` (integers a JS
-/// number cannot hold as `BigInt`s).
-fn card_to_js(card: &CardJson) -> Result<JsValue, Error> {
-    crate::jsjson::from_json_text(&card.text())
 }
 
 fn card_in(v: JsValue, i: usize) -> Result<CardIn, Error> {
@@ -259,7 +257,7 @@ fn card_in(v: JsValue, i: usize) -> Result<CardIn, Error> {
     let has_card = js_sys::Reflect::get(&v, &JsValue::from_str("card")).map(|c| c.is_object()).unwrap_or(false);
     if has_card {
         let get = |k: &str| js_sys::Reflect::get(&v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-        let character = character_from_text(card_text_from_js(&get("card"), &format!("{what}: card"))?, &what)?;
+        let character = character_from_object(&get("card"), &format!("{what}: card"), &what)?;
         let tags: Option<Vec<String>> = serde_wasm_bindgen::from_value(get("tags")).ok();
         let avatar = get("avatar").dyn_into::<Uint8Array>().ok().map(|u| {
             (u.to_vec(), get("avatarMime").as_string().unwrap_or_else(|| "image/png".to_string()))
@@ -269,7 +267,7 @@ fn card_in(v: JsValue, i: usize) -> Result<CardIn, Error> {
     if !v.is_object() {
         return Err(Error::invalid_argument(format!("card [{i}]: expected a card object, JSON text or bytes")));
     }
-    let character = parse(card_text_from_js(&v, &what)?)?;
+    let character = character_from_object(&v, &what, &what)?;
     Ok(CardIn { character, tags: None, favorite: false, avatar: None })
 }
 
@@ -318,7 +316,7 @@ fn characters_of(files: Vec<JsValue>, env: &StoreEnv) -> Result<(Vec<Character>,
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct CharacterPatch {
-    /// Read apart from the rest (through [`card_text_from_js`]).
+    /// Read apart from the rest (through [`character_from_object`]).
     #[serde(skip)]
     card: Option<Character>,
     name: Option<String>,
@@ -376,11 +374,11 @@ fn chars_js(cs: Vec<Character>, with_card: bool) -> Result<JsValue, JsValue> {
     Ok(out.into())
 }
 
-/// A character for JS: the card through JSON text ([`card_to_js`]), the rest field by field.
+/// A character for JS: the card through JSON text (`jsjson::card_to_js`), the rest field by field.
 fn char_js(mut c: Character) -> Result<JsValue, JsValue> {
     let card = std::mem::take(&mut c.card);
     let v = to_js_value(&public(c))?;
-    Reflect::set(&v, &JsValue::from_str("card"), &card_to_js(&card)?)?;
+    Reflect::set(&v, &JsValue::from_str("card"), &crate::jsjson::card_to_js(&card)?)?;
     Ok(v)
 }
 
@@ -482,7 +480,7 @@ impl TavernStore {
             let card = if patch.is_object() { Reflect::get(&patch, &JsValue::from_str("card"))? } else { JsValue::UNDEFINED };
             let mut p: CharacterPatch = from_js_value(patch, "patch")?;
             if !card.is_undefined() && !card.is_null() {
-                p.card = Some(character_from_text(card_text_from_js(&card, "patch: card")?, "patch: card")?);
+                p.card = Some(character_from_object(&card, "patch: card", "patch: card")?);
             }
             with_store!(&b, s => char_js(s.update::<Character>(&id, &mut |c| {
                 if let Some(fresh) = &p.card {
@@ -630,7 +628,7 @@ impl TavernStore {
                 f.character_id.as_ref().is_none_or(|id| c.character_id.as_ref() == Some(id))
                     && f.group_id.as_ref().is_none_or(|id| c.group_id.as_ref() == Some(id))
             });
-            chats.sort_by_key(|c| std::cmp::Reverse(c.last_message_at.unwrap_or(c.updated_at)));
+            crate::sort::by_key(&mut chats, |c| std::cmp::Reverse(c.last_message_at.unwrap_or(c.updated_at)));
             to_js_value(&chats)
         })
     }

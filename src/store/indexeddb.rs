@@ -44,7 +44,7 @@ use web_sys::{
 use super::cache::{CacheEntry, CacheLimits, LocalFuture, ResponseCache};
 use super::memory::normalize_imported;
 use super::schema::{
-    self, stores, Asset, CardJson, Character, Chat, Event as LogEvent, Message, MessageEdit, NewMessage, Record, SettingEntry, SyncMeta,
+    self, stores, Asset, Character, Chat, Event as LogEvent, Message, MessageEdit, NewMessage, Record, SettingEntry, SyncMeta,
 };
 use super::{
     chat_after_append, live_chat, meta_of_value, next_message, stamp_new, touch_chat, BackupItem, Change,
@@ -117,7 +117,7 @@ fn delete_prop(v: &JsValue, key: &str) {
 /// The stored value of a character: every field as it is, the card as JSON text.
 fn character_to_js(c: &mut Character) -> Result<JsValue> {
     let card = std::mem::take(&mut c.card);
-    let text = JsValue::from_str(&card.text());
+    let text = crate::jsjson::card_text_js(&card);
     let v = to_js(&*c);
     c.card = card;
     let v = v?;
@@ -143,11 +143,12 @@ fn character_parts(v: &JsValue) -> Result<(Character, JsValue)> {
     Ok((c?, if text.is_string() { text } else { obj }))
 }
 
-/// A stored character, card included (as its text: parsed in Rust only when looked at).
+/// A stored character, card included (as its text, left a JS string: copied into wasm only
+/// when looked at, and written back as it is when unchanged).
 fn character_from_js(v: &JsValue) -> Result<Character> {
     let (mut c, card) = character_parts(v)?;
-    if let Some(text) = card.as_string() {
-        c.card = CardJson::from_stored_text(text);
+    if card.is_string() {
+        c.card = crate::jsjson::JsText::card(card);
     } else if !card.is_undefined() {
         c.card = from_js::<Value>(card, stores::CHARACTERS)?.into();
     }
@@ -164,8 +165,8 @@ fn public_character_js(v: JsValue, with_card: bool) -> Result<JsValue> {
     delete_prop(&v, CARD_JSON);
     if !with_card {
         delete_prop(&v, "card");
-    } else if let Some(t) = text.as_string() {
-        let card = crate::jsjson::from_json_text(&t).map_err(|e| Error::new(e.code(), format!("the stored card is unreadable: {}", e.message())))?;
+    } else if text.is_string() {
+        let card = crate::jsjson::from_json_js(&text).map_err(|e| Error::new(e.code(), format!("the stored card is unreadable: {}", e.message())))?;
         set_prop(&v, "card", &card)?;
     }
     Ok(v)

@@ -43,7 +43,7 @@ pub use memory::MemoryStore;
 pub use query::{CharacterQuery, CharacterSort, NameMatch, Page};
 pub use schema::{
     Asset, Character, Chat, Event, Group, Lorebook, Memory, Message, MessageEdit, NewMessage, Record, ScenarioState,
-    CardJson, SettingEntry, SyncMeta, SCHEMA_VERSION,
+    CardJson, ExternalText, SettingEntry, SyncMeta, SCHEMA_VERSION,
 };
 
 use crate::{Error, ErrorCode, Result};

@@ -179,25 +179,54 @@ fn empty_card() -> CardJson {
 /// something looks inside (`Deref` to [`Value`]); or a parsed value. A card with a large
 /// lorebook is megabytes of JSON and hundreds of thousands of values: passed through as text
 /// it is scanned once ([`Character::from_card_text`]) instead of being built as a tree and
-/// serialised again. Changed only through `DerefMut`, which drops the text: text and value agree.
+/// serialised again. The text may also live outside Rust memory ([`ExternalText`]: in the
+/// browser, a JS string), copied in only when something reads it, so a card that goes from JS
+/// to IndexedDB and back never crosses into wasm at all. Changed only through `DerefMut`,
+/// which drops the text: text and value agree.
 #[derive(Clone, Default)]
 pub struct CardJson {
-    text: Option<Rc<str>>,
-    /// Whether `text` is a JSON object (known from the scan, or trusted for stored text).
+    text: OnceCell<Rc<str>>,
+    /// Where the text is, when it has not been copied in yet.
+    external: Option<Rc<dyn ExternalText>>,
+    /// Whether the text is a JSON object (known from the scan, or trusted for stored text).
     object: bool,
     value: OnceCell<Value>,
 }
 
+/// Card JSON text held elsewhere (a JS string, say): read only when something needs it in Rust.
+pub trait ExternalText {
+    /// The text.
+    fn load(&self) -> String;
+    /// For the code that made it, to find its own kind again (`downcast_ref`).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
 impl CardJson {
-    /// Stored text, written by this store (trusted: parsed only when looked at; if it ever is
-    /// not JSON, reading it gives `null` and writing it back keeps the text as it is).
-    pub fn from_stored_text(text: String) -> CardJson {
-        CardJson { text: Some(text.into()), object: true, value: OnceCell::new() }
+    /// Text held elsewhere, known to be a JSON object: stored text written by this store, or text
+    /// whose maker checked that it is an object. Trusted: loaded and parsed only when something
+    /// reads it (if it ever is not JSON, reading it gives `null`, and writing it back keeps it).
+    pub fn from_external(text: Rc<dyn ExternalText>) -> CardJson {
+        CardJson { text: OnceCell::new(), external: Some(text), object: true, value: OnceCell::new() }
+    }
+
+    /// The text held elsewhere, if the card still is that text (for its maker to use it as it
+    /// is, without a copy).
+    pub fn external(&self) -> Option<&dyn ExternalText> {
+        self.external.as_deref()
+    }
+
+    /// The text, loaded on first use when it is held elsewhere; `None` for a parsed value.
+    fn raw(&self) -> Option<&Rc<str>> {
+        if let Some(t) = self.text.get() {
+            return Some(t);
+        }
+        let ext = self.external.as_ref()?;
+        Some(self.text.get_or_init(|| ext.load().into()))
     }
 
     /// The card as a JSON value (parsed on first use when it came as text).
     pub fn value(&self) -> &Value {
-        self.value.get_or_init(|| match &self.text {
+        self.value.get_or_init(|| match self.raw() {
             Some(t) => serde_json::from_str(t).unwrap_or(Value::Null),
             None => Value::Null,
         })
@@ -205,7 +234,7 @@ impl CardJson {
 
     /// The card as JSON text: the text it came as, or the value serialised.
     pub fn text(&self) -> Cow<'_, str> {
-        match &self.text {
+        match self.raw() {
             Some(t) => Cow::Borrowed(t),
             None => Cow::Owned(serde_json::to_string(self.value()).unwrap_or_else(|_| "null".into())),
         }
@@ -213,7 +242,7 @@ impl CardJson {
 
     /// True for a JSON object (without parsing text).
     pub fn is_object(&self) -> bool {
-        if self.text.is_some() && self.value.get().is_none() {
+        if (self.text.get().is_some() || self.external.is_some()) && self.value.get().is_none() {
             self.object
         } else {
             self.value().is_object()
@@ -223,7 +252,7 @@ impl CardJson {
 
 impl From<Value> for CardJson {
     fn from(v: Value) -> Self {
-        CardJson { text: None, object: v.is_object(), value: OnceCell::from(v) }
+        CardJson { text: OnceCell::new(), external: None, object: v.is_object(), value: OnceCell::from(v) }
     }
 }
 
@@ -238,14 +267,20 @@ impl std::ops::Deref for CardJson {
 impl std::ops::DerefMut for CardJson {
     fn deref_mut(&mut self) -> &mut Value {
         self.value();
-        self.text = None;
+        self.text = OnceCell::new();
+        self.external = None;
         self.value.get_mut().expect("parsed just above")
     }
 }
 
 impl PartialEq for CardJson {
     fn eq(&self, other: &Self) -> bool {
-        match (&self.text, &other.text) {
+        if let (Some(a), Some(b)) = (&self.external, &other.external) {
+            if Rc::ptr_eq(a, b) {
+                return true;
+            }
+        }
+        match (self.raw(), other.raw()) {
             (Some(a), Some(b)) if a == b => true,
             _ => self.value() == other.value(),
         }
@@ -456,9 +491,23 @@ impl Character {
         Ok(Character {
             name: head.name.unwrap_or_default().trim().to_string(),
             tags: normalize_tags(head.tags.unwrap_or_default()),
-            card: CardJson { text: Some(text.into()), object, value: OnceCell::new() },
+            card: CardJson { text: OnceCell::from(Rc::<str>::from(text)), external: None, object, value: OnceCell::new() },
             ..Character::default()
         })
+    }
+}
+
+impl Character {
+    /// A new (unsaved) character whose card text is held elsewhere ([`ExternalText`]): `head` is
+    /// JSON text with just what [`Character::from_card_text`] reads of a card (its `name`, `tags`
+    /// and `data` with `data`'s `name` and `tags`), so both ways agree. The card must be an object.
+    pub fn from_card_elsewhere(head: String, card: Rc<dyn ExternalText>) -> crate::Result<Character> {
+        let mut c = Character::from_card_text(head)?;
+        if !c.card.is_object() {
+            return Err(crate::Error::invalid_argument("the card must be a JSON object"));
+        }
+        c.card = CardJson::from_external(card);
+        Ok(c)
     }
 }
 
@@ -942,6 +991,44 @@ mod tests {
         assert_eq!(c.tags, vec!["a", "b"]);
         assert_eq!(c.id, "");
         assert!(c.card.is_object());
+    }
+
+    struct Elsewhere {
+        text: String,
+        loads: std::cell::Cell<u32>,
+    }
+    impl ExternalText for Elsewhere {
+        fn load(&self) -> String {
+            self.loads.set(self.loads.get() + 1);
+            self.text.clone()
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    #[test]
+    fn a_card_held_elsewhere_is_loaded_once_and_only_when_read() {
+        let text = r#"{"spec":"chara_card_v2","data":{"name":"Nova","tags":["a"],"description":"d"}}"#;
+        let ext = Rc::new(Elsewhere { text: text.into(), loads: Default::default() });
+        let head = r#"{"data":{"name":" Nova ","tags":["a","A"]}}"#.to_string();
+        let c = Character::from_card_elsewhere(head, ext.clone()).unwrap();
+        assert_eq!((c.name.as_str(), c.tags.clone()), ("Nova", vec!["a".to_string()]));
+        assert!(c.card.is_object() && c.validate().is_ok());
+        assert_eq!(ext.loads.get(), 0, "naming and validating the character does not read the card");
+        assert!(c.card.external().is_some_and(|e| e.as_any().is::<Elsewhere>()));
+        let copy = c.clone();
+        assert_eq!(copy.card, c.card);
+        assert_eq!(ext.loads.get(), 0, "the same text elsewhere is equal without reading it");
+        assert_eq!(c.card.text(), text);
+        assert_eq!(c.card["data"]["description"], "d");
+        assert_eq!(ext.loads.get(), 1);
+        let mut changed = c.clone();
+        changed.card["data"]["description"] = json!("e");
+        assert!(changed.card.external().is_none(), "a changed card is no longer the text elsewhere");
+        assert!(changed.card.text().contains(r#""description":"e""#));
+        assert!(Character::from_card_elsewhere(r#"{"data":"x"}"#.into(), ext.clone()).is_ok(), "top-level name when data is not an object");
+        assert!(Character::from_card_elsewhere("[1]".into(), ext).is_err());
     }
 
     #[test]

@@ -612,6 +612,32 @@ test("createCharacter: an invalid card with an avatar leaves no orphan image", a
   assert.equal(meta.size, 2);
 });
 
+test("a card object is kept exactly through create, update and get: 64-bit integers, long digit runs, names and tags", async () => {
+  const r = await run(async () => {
+    const s = await fresh();
+    const c = card(" Nova ", { tags: ["a", "A", " b ", ""], extensions: { id64: 9223372036854775807n, small: 7, serial: "12345678901234567890" } });
+    c.name = "top-level name (V1), not used";
+    const made = await s.createCharacter({ card: c });
+    const favored = await s.updateCharacter(made.id, { favorite: true });
+    const back = await s.getCharacter(made.id);
+    const plain = await s.createCharacter({ card: card("Plain", { tags: ["x"] }) });
+    const topName = await s.createCharacter({ card: { name: "Top", tags: ["t"], data: "nope" } });
+    const ext = (x) => ({ id64: typeof x.card.data.extensions.id64, id: String(x.card.data.extensions.id64), serial: x.card.data.extensions.serial, small: x.card.data.extensions.small });
+    return {
+      names: [made.name, made.tags, back.name, back.tags, back.favorite, favored.rev],
+      made: ext(made), favored: ext(favored), back: ext(back),
+      sameCard: JSON.stringify(back.card, (k, v) => typeof v === "bigint" ? `${v}n` : v) === JSON.stringify(c, (k, v) => typeof v === "bigint" ? `${v}n` : v),
+      plain: [plain.name, (await s.getCharacter(plain.id)).card.data.first_mes],
+      topName: [topName.name, topName.tags],
+    };
+  });
+  assert.deepEqual(r.names, ["Nova", ["a", "b"], "Nova", ["a", "b"], true, 2]);
+  for (const x of [r.made, r.favored, r.back]) assert.deepEqual(x, { id64: "bigint", id: "9223372036854775807", serial: "12345678901234567890", small: 7 });
+  assert.ok(r.sameCard, "the card comes back exactly as it was given");
+  assert.deepEqual(r.plain, ["Plain", "Hi, I am Plain."]);
+  assert.deepEqual(r.topName, ["Top", ["t"]], "a card whose data is not an object is named from its top level (V1)");
+});
+
 test("no console errors", () => {
   // The favicon request of the bare test page is the only 404 allowed.
   assert.deepEqual(errors.filter((e) => !/404/.test(e) && !/favicon/.test(e)), []);
