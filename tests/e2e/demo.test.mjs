@@ -2,8 +2,12 @@
 // and check that the page shows the version read from the wasm module.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { serve } from "../../scripts/serve.mjs";
 import { launch, collectErrors } from "./browser.mjs";
 
@@ -62,6 +66,84 @@ test("the static server refuses paths outside its folders", async () => {
     "/pkg/..\\Cargo.toml",
   ]) {
     assert.equal(await rawGet(path), 404, path);
+  }
+});
+
+/** GET with exactly these headers (no automatic decompression); resolves to { status, headers, body }. */
+function get(base, path, headers = {}) {
+  return new Promise((ok, fail) => {
+    const req = request(new URL(path, base), { headers }, (res) => {
+      const parts = [];
+      res.on("data", (d) => parts.push(d));
+      res.on("end", () => ok({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) }));
+      res.on("error", fail);
+    });
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+const wasmPath = "/pkg/nextchat_tavern_bg.wasm";
+const wasmBytes = () => readFileSync(new URL("../../pkg/nextchat_tavern_bg.wasm", import.meta.url));
+
+for (const [encoding, decode] of [
+  ["br", brotliDecompressSync],
+  ["gzip", gunzipSync],
+]) {
+  test(`the server sends the wasm ${encoding}-compressed to a client that accepts ${encoding}`, async () => {
+    const r = await get(url, wasmPath, { "accept-encoding": encoding });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers["content-encoding"], encoding);
+    assert.equal(r.headers["content-type"], "application/wasm");
+    assert.equal(r.headers.vary, "Accept-Encoding");
+    assert.ok(r.body.length < wasmBytes().length / 2, `${encoding}: ${r.body.length} bytes sent`);
+    assert.ok(decode(r.body).equals(wasmBytes()), "decompresses to the file's exact bytes");
+  });
+}
+
+test("the server sends identity bytes, with a validator, to a client that accepts no encoding", async () => {
+  for (const headers of [{}, { "accept-encoding": "identity" }, { "accept-encoding": "br;q=0, gzip;q=0" }]) {
+    const r = await get(url, wasmPath, headers);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers["content-encoding"], undefined, JSON.stringify(headers));
+    assert.ok(r.body.equals(wasmBytes()));
+    assert.equal(r.headers.vary, "Accept-Encoding", "caches must not hand this copy to a br client");
+    assert.match(r.headers.etag ?? "", /^"[^"]+"$/, "a strong ETag");
+  }
+});
+
+test("a revalidation with the ETag gets 304 and no body; the page still revalidates every time", async () => {
+  for (const enc of ["br", "gzip", "identity"]) {
+    const first = await get(url, wasmPath, { "accept-encoding": enc });
+    assert.equal(first.headers["cache-control"], "no-cache");
+    const again = await get(url, wasmPath, { "accept-encoding": enc, "if-none-match": first.headers.etag });
+    assert.equal(again.status, 304, enc);
+    assert.equal(again.body.length, 0);
+    assert.equal(again.headers.etag, first.headers.etag);
+  }
+  // Each encoding is its own representation with its own strong ETag.
+  const br = (await get(url, wasmPath, { "accept-encoding": "br" })).headers.etag;
+  const plain = (await get(url, wasmPath)).headers.etag;
+  assert.notEqual(br, plain);
+  assert.equal((await get(url, wasmPath, { "if-none-match": br })).status, 200, "a br ETag does not validate identity bytes");
+});
+
+test("a changed file gets a new ETag and its new bytes, compressed afresh", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "serve-test-"));
+  const { server: s, url: u } = await serve({ port: 0, mounts: [["/", dir]] });
+  try {
+    const file = join(dir, "app.js");
+    writeFileSync(file, "export const v = 1;\n".repeat(200));
+    const one = await get(u, "/app.js", { "accept-encoding": "br" });
+    assert.equal(brotliDecompressSync(one.body).toString(), "export const v = 1;\n".repeat(200));
+    writeFileSync(file, "export const v = 22;\n".repeat(200));
+    const two = await get(u, "/app.js", { "accept-encoding": "br", "if-none-match": one.headers.etag });
+    assert.equal(two.status, 200, "the old ETag no longer validates");
+    assert.notEqual(two.headers.etag, one.headers.etag);
+    assert.equal(brotliDecompressSync(two.body).toString(), "export const v = 22;\n".repeat(200));
+  } finally {
+    s.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
