@@ -110,3 +110,55 @@ fn scan_20000_entries_timing() {
     );
     assert!(!r.activated.is_empty());
 }
+
+/// The same timing over a book and chat from files (`WI_BOOK`, `WI_CHAT`: the World Info
+/// benchmark's data, written out as JSON), with the benchmark's settings at `WI_DEPTH` (2).
+#[test]
+#[ignore = "timing, run by hand in release mode"]
+fn scan_timing_of_files() {
+    let (Ok(book), Ok(chat)) = (std::env::var("WI_BOOK"), std::env::var("WI_CHAT")) else {
+        eprintln!("set WI_BOOK and WI_CHAT to JSON files");
+        return;
+    };
+    let book: Lorebook = serde_json::from_str(&std::fs::read_to_string(book).unwrap()).unwrap();
+    let chat: Vec<ChatMessage> = serde_json::from_str(&std::fs::read_to_string(chat).unwrap()).unwrap();
+    let depth: i64 = std::env::var("WI_DEPTH").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
+    let settings: WorldInfoSettings = serde_json::from_value(serde_json::json!({
+        "depth": depth, "recursive": true, "matchWholeWords": true, "caseSensitive": false, "budget": 25, "includeNames": true
+    }))
+    .unwrap();
+    let t = std::time::Instant::now();
+    let book = CompiledLorebook::new(book, settings.compile_options());
+    eprintln!("compile {:?}", t.elapsed());
+    let (g, c, st) = (GlobalScanData::default(), ScanCharacter::default(), TimedState::default());
+    let input = ScanInput {
+        books: vec![BookRef { name: "bench", source: BookSource::Global, book: &book }],
+        chat: &chat,
+        settings: &settings,
+        max_context: 8192,
+        global: &g,
+        trigger: "normal",
+        character: &c,
+        macros: None,
+        state: &st,
+        seed: 1,
+        dry_run: false,
+        external_activations: &[],
+        injections: &[],
+        greeting_index: None,
+    };
+    let n: u32 = std::env::var("WI_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let t = std::time::Instant::now();
+    let mut res = None;
+    for _ in 0..n {
+        res = Some(scan(&input, &mut Estimator));
+    }
+    let r = res.unwrap();
+    eprintln!(
+        "scan {:?} per call; activated {} dropped {} passes {}",
+        t.elapsed() / n,
+        r.activated.len(),
+        r.dropped.len(),
+        r.scan_passes
+    );
+}

@@ -373,12 +373,12 @@ pub struct ActivatedEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DroppedEntry {
-    /// Book name.
-    pub world: String,
+    /// Book name (shared: a scan that overflows its budget drops thousands of entries).
+    pub world: std::sync::Arc<str>,
     /// Entry uid.
     pub uid: i64,
     /// `budget`, `probability`, `inclusionGroup`, `groupScore` or `groupFilled`.
-    pub reason: String,
+    pub reason: std::borrow::Cow<'static, str>,
     /// The inclusion group involved, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,

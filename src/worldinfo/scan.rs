@@ -329,13 +329,15 @@ struct Items<'a> {
     /// Per book: name, compiled book, first item number and scan-order group (group, then
     /// tie-break before the item number: global lore before character lore when merged).
     books: Vec<(&'a str, &'a CompiledLorebook, usize, (u8, u8))>,
+    /// Per book: its name, shared by the entries it drops.
+    names: Vec<std::sync::Arc<str>>,
     len: usize,
 }
 
 impl<'a> Items<'a> {
     fn new(books: &[&BookRef<'a>], character_strategy: i64) -> Self {
         let mut len = 0;
-        let books = books
+        let books: Vec<_> = books
             .iter()
             .map(|b| {
                 // Chat lore, then persona lore, then global and character lore: merged by
@@ -354,11 +356,17 @@ impl<'a> Items<'a> {
                 (b.name, b.book, first, group)
             })
             .collect();
-        Items { books, len }
+        let names = books.iter().map(|b| std::sync::Arc::from(b.0)).collect();
+        Items { books, names, len }
     }
 
     fn len(&self) -> usize {
         self.len
+    }
+
+    /// The name of book `bi`, shared.
+    fn world(&self, bi: usize) -> std::sync::Arc<str> {
+        self.names[bi].clone()
     }
 
     fn book_of(&self, ii: usize) -> usize {
@@ -968,11 +976,11 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 groups.entry(gname.clone()).or_default().push(ci);
             }
         }
-        let drop_c = |ci: usize, why: &str, g: &str, removed: &mut HashSet<usize>, result: &mut WorldInfoResult| {
+        let drop_c = |ci: usize, why: &'static str, g: &str, removed: &mut HashSet<usize>, result: &mut WorldInfoResult| {
             if removed.insert(ci) {
                 let it = &items.at(cands[ci].item);
                 result.dropped.push(DroppedEntry {
-                    world: it.world.to_string(),
+                    world: items.world(it.book),
                     uid: it.e.uid,
                     reason: why.into(),
                     group: Some(g.to_string()),
@@ -1081,7 +1089,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             let e = it.e;
             if overflow && !e.ignore_budget {
                 result.dropped.push(DroppedEntry {
-                    world: it.world.into(),
+                    world: items.world(it.book),
                     uid: e.uid,
                     reason: "budget".into(),
                     group: None,
@@ -1093,7 +1101,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
                 if roll > e.probability {
                     failed_prob[c.item] = true;
                     result.dropped.push(DroppedEntry {
-                        world: it.world.into(),
+                        world: items.world(it.book),
                         uid: e.uid,
                         reason: "probability".into(),
                         group: None,
@@ -1109,7 +1117,7 @@ pub fn scan(input: &ScanInput<'_>, counter: &mut dyn TokenCounter) -> WorldInfoR
             if !e.ignore_budget && prev_tokens + counter.count(&pass_text) >= budget {
                 overflow = true;
                 result.dropped.push(DroppedEntry {
-                    world: it.world.into(),
+                    world: items.world(it.book),
                     uid: e.uid,
                     reason: "budget".into(),
                     group: None,
